@@ -1,0 +1,59 @@
+/** `llm2llm doctor`: what this machine offers the student (tfjs backend) and the teacher (llama.cpp), and what to install for more. */
+import type { CommandModule } from "yargs";
+import { cpuFeatures } from "../backend/cpuFeatures.js";
+import { getLlamaCpp } from "../backend/llamaCpp.js";
+import { initBackend } from "../backend/tfjsBackend.js";
+import { jsonOption, printJson, say } from "./output.js";
+
+interface DoctorArgs {
+  json: boolean;
+}
+
+export const doctorCommand: CommandModule<object, DoctorArgs> = {
+  command: "doctor",
+  describe: "show the tfjs backend, CPU features, llama.cpp GPU support and what to install for the GPU paths",
+  builder: (y) => y.options(jsonOption),
+  handler: async (args) => {
+    const report = await doctorReport();
+    if (args.json) return printJson(report);
+    const lines = [
+      `cpu:         ${report.cpu.model} (${report.cpu.cores} cores, ${report.cpu.arch}; ${report.cpu.simd.join(" ") || "no SIMD flags seen"})`,
+      `student:     ${report.student.description}`,
+      ...report.student.skipped.map((s) => `             not ${s.choice}: ${s.reason}`),
+      `teacher:     llama.cpp ${report.teacher.gpu === false ? "on CPU" : `with ${report.teacher.gpu}`}` +
+        (report.teacher.gpuDevices.length ? ` (${report.teacher.gpuDevices.join(", ")})` : ""),
+      "",
+      "For the GPU paths:",
+      ...report.advice.map((a) => `  - ${a}`),
+    ];
+    say(false, lines.join("\n"));
+  },
+};
+
+export async function doctorReport() {
+  const backend = await initBackend();
+  const llama = await getLlamaCpp();
+  const gpuDevices = llama.gpu === false ? [] : await llama.getGpuDeviceNames();
+  const advice: string[] = [];
+  if (backend.choice !== "gpu") {
+    advice.push(
+      "student on an NVIDIA GPU: `npm install @tensorflow/tfjs-node-gpu` on Linux x64 with CUDA 11.8 and cuDNN 8.6 " +
+        "(libtensorflow 2.x; its install downloads libtensorflow, so it needs the network once)",
+    );
+  }
+  if (backend.choice === "cpu") {
+    advice.push("student on CPU, fast: the native kernels need g++, make and python3 at `npm install` time (`npm run build:native`)");
+  }
+  if (llama.gpu === false) {
+    advice.push(
+      "teacher on a GPU: node-llama-cpp ships prebuilt CUDA (12.x driver), Vulkan and Metal binaries; " +
+        "install the NVIDIA driver or Vulkan loader and it is picked automatically (`npx node-llama-cpp inspect gpu`)",
+    );
+  }
+  return {
+    cpu: cpuFeatures(),
+    student: backend,
+    teacher: { gpu: llama.gpu, gpuDevices, cpuMathCores: llama.cpuMathCores },
+    advice,
+  };
+}

@@ -1,0 +1,32 @@
+/** `llm2llm`: the command line. Errors a user caused print one clear line and exit non-zero. */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { Llm2llmError } from "../errors.js";
+import { commands } from "./commands.js";
+
+async function main(): Promise<void> {
+  let cli = yargs(hideBin(process.argv))
+    .scriptName("llm2llm")
+    .strict()
+    .demandCommand(1, "Name a command (see --help).")
+    .recommendCommands()
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((message, error) => {
+      throw error ?? new Llm2llmError(message);
+    });
+  for (const command of commands) cli = cli.command(command);
+  await cli.parseAsync();
+}
+
+try {
+  await main();
+} catch (error) {
+  if (error instanceof Llm2llmError) {
+    process.stderr.write(`llm2llm: error: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`llm2llm: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 70;
+  }
+}
