@@ -1,0 +1,73 @@
+/**
+ * The student's tokenizer: llama.cpp's own, through node-llama-cpp on the same GGUF (DESIGN.md §3), so the
+ * tfjs student sees exactly the token ids llama.cpp would. Only the vocabulary is loaded (`vocabOnly`).
+ */
+import { existsSync } from "node:fs";
+import type { LlamaModel, Token } from "node-llama-cpp";
+import { getLlamaCpp } from "../backend/llamaCpp.js";
+import { MissingFileError } from "../errors.js";
+
+export interface TokenizeOptions {
+  /** Prepend BOS. Default: what the model asks for (`tokenizer.ggml.add_bos_token`, llama.cpp's rule). */
+  addBos?: boolean;
+  /** Parse special-token text such as `<s>` into its special id. Default false: text stays text. */
+  parseSpecial?: boolean;
+}
+
+export class StudentTokenizer {
+  private constructor(
+    private readonly model: LlamaModel,
+    /** Whether this object loaded the model (and so disposes it). */
+    private readonly owned: boolean,
+  ) {}
+
+  /** Loads only the vocabulary of a GGUF file. */
+  static async load(modelPath: string): Promise<StudentTokenizer> {
+    if (!existsSync(modelPath)) throw new MissingFileError(modelPath, "model file");
+    const llama = await getLlamaCpp();
+    const model = await llama.loadModel({ modelPath, vocabOnly: true });
+    return new StudentTokenizer(model, true);
+  }
+
+  /** Wraps a model node-llama-cpp has already loaded (the caller keeps ownership). */
+  static fromModel(model: LlamaModel): StudentTokenizer {
+    return new StudentTokenizer(model, false);
+  }
+
+  get bos(): number | undefined {
+    return this.model.tokens.bos ?? undefined;
+  }
+
+  get eos(): number | undefined {
+    return this.model.tokens.eos ?? undefined;
+  }
+
+  /** Whether llama.cpp prepends BOS when evaluating text for this model. */
+  get addsBos(): boolean {
+    return this.model.tokens.shouldPrependBosToken && this.bos !== undefined;
+  }
+
+  tokenize(text: string, options: TokenizeOptions = {}): number[] {
+    const ids = this.model.tokenize(text, options.parseSpecial ?? false).map(Number);
+    const addBos = options.addBos ?? this.addsBos;
+    return addBos && this.bos !== undefined ? [this.bos, ...ids] : ids;
+  }
+
+  /**
+   * Text of the ids. `precedingIds` are the ids just before them (the prompt, earlier output): llama.cpp uses
+   * them to render a continuation correctly (SentencePiece's leading space). Special tokens render as
+   * nothing unless `renderSpecial`.
+   */
+  detokenize(ids: readonly number[], precedingIds: readonly number[] = [], renderSpecial = false): string {
+    return this.model.detokenize(ids as Token[], renderSpecial, precedingIds.slice(-8) as Token[]);
+  }
+
+  /** Whether generation should stop at this token: EOS, or another end-of-generation token (EOT). */
+  isEndOfGeneration(id: number): boolean {
+    return this.model.isEogToken(id as Token);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.owned) await this.model.dispose();
+  }
+}
