@@ -1,0 +1,67 @@
+/**
+ * AdamW (Loshchilov & Hutter 2019), as torch.optim.AdamW computes it: weight decay decoupled from the
+ * gradient (p ← p·(1 − lr·λ)), then the bias-corrected Adam step
+ *     m ← β1·m + (1−β1)·g,   v ← β2·v + (1−β2)·g²,
+ *     p ← p − lr/(1−β1ᵗ) · m / (√v / √(1−β2ᵗ) + ε).
+ * Moments live in tf.Variables beside the parameters and are updated in place (no tensors leak per step).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export interface AdamWOptions {
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8. */
+  epsilon?: number;
+  /** Decoupled weight decay λ. Default 0.01 (torch's AdamW default). */
+  weightDecay?: number;
+}
+
+export class AdamW {
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly weightDecay: number;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  /** Steps taken so far (t in the bias corrections). */
+  step = 0;
+
+  constructor(
+    private readonly params: readonly tf.Variable[],
+    options: AdamWOptions = {},
+  ) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.01;
+    // tidy frees the zerosLike staging tensors; variables outlive it.
+    this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+  }
+
+  /** One update with gradients in the order of `params`, at learning rate `lr`. */
+  apply(grads: readonly tf.Tensor[], lr: number): void {
+    this.step += 1;
+    const t = this.step;
+    const c1 = 1 - this.beta1 ** t;
+    const c2 = 1 - this.beta2 ** t;
+    tf.tidy(() => {
+      this.params.forEach((p, i) => {
+        const g = grads[i]!;
+        const m = this.m[i]!.mul(this.beta1).add(g.mul(1 - this.beta1));
+        const v = this.v[i]!.mul(this.beta2).add(g.square().mul(1 - this.beta2));
+        this.m[i]!.assign(m);
+        this.v[i]!.assign(v);
+        const decayed = this.weightDecay > 0 ? p.mul(1 - lr * this.weightDecay) : p;
+        const denom = v.sqrt().div(Math.sqrt(c2)).add(this.epsilon);
+        p.assign(decayed.sub(m.div(denom).mul(lr / c1)));
+      });
+    });
+  }
+
+  dispose(): void {
+    for (const x of [...this.m, ...this.v]) x.dispose();
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Global-norm gradient clipping (torch.nn.utils.clip_grad_norm_): when ‖g‖₂ over all gradients together
+ * exceeds maxNorm, every gradient is scaled by maxNorm / (‖g‖₂ + 1e-6). Returns the norm before clipping.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  const norm = tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar;
+  // min(1, maxNorm / (norm + 1e-6)) stays a tensor: no GPU→CPU sync inside the step.
+  const factor = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(norm.add(1e-6)));
+  return { grads: grads.map((g) => g.mul(factor)), norm };
+}
