@@ -41,3 +41,10 @@ export class MissingFileError extends Llm2llmError {
     super(`${what} not found: ${file}`);
   }
 }
+
+/** A LoRA adapter that does not fit the base model: another architecture, a missing tensor, other shapes. */
+export class AdapterMismatchError extends Llm2llmError {
+  constructor(readonly adapterFile: string, readonly modelFile: string, detail: string) {
+    super(`${adapterFile}: this adapter does not fit the model ${modelFile}: ${detail}`);
+  }
+}
