@@ -14,9 +14,77 @@ export enum GgmlType {
   Q5_K = 13,
   Q6_K = 14,
   Q8_K = 15,
+  IQ2_XXS = 16,
+  IQ2_XS = 17,
+  IQ3_XXS = 18,
+  IQ1_S = 19,
+  IQ4_NL = 20,
+  IQ3_S = 21,
+  IQ2_S = 22,
+  IQ4_XS = 23,
+  I8 = 24,
+  I16 = 25,
+  I32 = 26,
+  I64 = 27,
+  F64 = 28,
+  IQ1_M = 29,
   BF16 = 30,
+  TQ1_0 = 34,
+  TQ2_0 = 35,
+  MXFP4 = 39,
 }
 
 export function ggmlTypeName(type: number): string {
   return GgmlType[type] ?? `unknown type ${type}`;
+}
+
+/**
+ * Block geometry of every type a GGUF may hold (ggml.c `type_traits`): `blockSize` values share one block of
+ * `typeSize` bytes. Needed to size and bounds-check a tensor even when this project cannot decode its type.
+ */
+export interface GgmlTypeTraits {
+  readonly blockSize: number;
+  readonly typeSize: number;
+}
+
+const QK_K = 256;
+
+const traits: Partial<Record<GgmlType, GgmlTypeTraits>> = {
+  [GgmlType.F32]: { blockSize: 1, typeSize: 4 },
+  [GgmlType.F16]: { blockSize: 1, typeSize: 2 },
+  [GgmlType.Q4_0]: { blockSize: 32, typeSize: 2 + 16 },
+  [GgmlType.Q4_1]: { blockSize: 32, typeSize: 4 + 16 },
+  [GgmlType.Q5_0]: { blockSize: 32, typeSize: 2 + 4 + 16 },
+  [GgmlType.Q5_1]: { blockSize: 32, typeSize: 4 + 4 + 16 },
+  [GgmlType.Q8_0]: { blockSize: 32, typeSize: 2 + 32 },
+  [GgmlType.Q8_1]: { blockSize: 32, typeSize: 4 + 32 },
+  [GgmlType.Q2_K]: { blockSize: QK_K, typeSize: 16 + 64 + 4 },
+  [GgmlType.Q3_K]: { blockSize: QK_K, typeSize: 32 + 64 + 12 + 2 },
+  [GgmlType.Q4_K]: { blockSize: QK_K, typeSize: 4 + 12 + 128 },
+  [GgmlType.Q5_K]: { blockSize: QK_K, typeSize: 4 + 12 + 32 + 128 },
+  [GgmlType.Q6_K]: { blockSize: QK_K, typeSize: 128 + 64 + 16 + 2 },
+  [GgmlType.Q8_K]: { blockSize: QK_K, typeSize: 4 + 256 + 32 },
+  [GgmlType.IQ2_XXS]: { blockSize: QK_K, typeSize: 2 + 64 },
+  [GgmlType.IQ2_XS]: { blockSize: QK_K, typeSize: 2 + 64 + 8 },
+  [GgmlType.IQ3_XXS]: { blockSize: QK_K, typeSize: 2 + 96 },
+  [GgmlType.IQ1_S]: { blockSize: QK_K, typeSize: 2 + 32 + 16 },
+  [GgmlType.IQ4_NL]: { blockSize: 32, typeSize: 2 + 16 },
+  [GgmlType.IQ3_S]: { blockSize: QK_K, typeSize: 2 + 64 + 8 + 32 + 4 },
+  [GgmlType.IQ2_S]: { blockSize: QK_K, typeSize: 2 + 64 + 8 + 8 },
+  [GgmlType.IQ4_XS]: { blockSize: QK_K, typeSize: 2 + 2 + 4 + 128 },
+  [GgmlType.I8]: { blockSize: 1, typeSize: 1 },
+  [GgmlType.I16]: { blockSize: 1, typeSize: 2 },
+  [GgmlType.I32]: { blockSize: 1, typeSize: 4 },
+  [GgmlType.I64]: { blockSize: 1, typeSize: 8 },
+  [GgmlType.F64]: { blockSize: 1, typeSize: 8 },
+  [GgmlType.IQ1_M]: { blockSize: QK_K, typeSize: 32 + 16 + 8 },
+  [GgmlType.BF16]: { blockSize: 1, typeSize: 2 },
+  [GgmlType.TQ1_0]: { blockSize: QK_K, typeSize: 48 + 4 + 2 },
+  [GgmlType.TQ2_0]: { blockSize: QK_K, typeSize: 64 + 2 },
+  [GgmlType.MXFP4]: { blockSize: 32, typeSize: 1 + 16 },
+};
+
+/** Block geometry of `type`, or undefined for a number ggml does not (or no longer) define. */
+export function ggmlTypeTraits(type: number): GgmlTypeTraits | undefined {
+  return traits[type as GgmlType];
 }
