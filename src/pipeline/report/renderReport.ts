@@ -1,0 +1,85 @@
+/** report.html (self-contained: inline CSS and SVG, no scripts, works offline) and report.md from the same data. */
+import type { ReportData } from "./reportData.js";
+import { escapeHtml as h, escapeMarkdownCell as md } from "./escape.js";
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function dropSummary(dropped: Record<string, number>): string {
+  const entries = Object.entries(dropped).filter(([, n]) => n > 0);
+  return entries.length ? entries.map(([reason, n]) => `${reason}: ${n}`).join(", ") : "none";
+}
+
+function timingTable(data: ReportData): { stage: string; seconds: number }[] {
+  const byStage = new Map<string, number>();
+  for (const t of data.timings) byStage.set(t.stage, (byStage.get(t.stage) ?? 0) + t.seconds);
+  return [...byStage].map(([stage, seconds]) => ({ stage, seconds }));
+}
+
+export function renderHtml(data: ReportData, plotSvg: string): string {
+  const rows = data.iterations
+    .map((m) => `<tr><td>${m.t}</td><td>${pct(m.seed_accuracy)}</td><td>${pct(m.test_accuracy)}</td><td>${m.train_size}</td><td>${m.sources}</td><td>${m.kept}</td><td>${h(dropSummary(m.dropped))}</td></tr>`)
+    .join("\n");
+  const timings = timingTable(data).map((t) => `<tr><td>${h(t.stage)}</td><td>${t.seconds.toFixed(1)} s</td></tr>`).join("\n");
+  const samples = data.samples
+    .map(
+      (s) => `<section class="sample"><h3>Iteration ${s.t}: seed example ${h(s.seed.id)}</h3>
+<p class="label">Question</p><pre>${h(s.seed.question)}</pre>
+<p class="label">Gold answer</p><pre>${h(s.seed.answer)}</pre>
+<p class="label">Student answered</p><pre>${h(s.studentAnswer)}</pre>
+<p class="label">Teacher wrote (${s.written.length} kept)</p>${s.written.map((w) => `<pre>${h(w.question)}\n→ ${h(w.answer)}</pre>`).join("") || "<p>nothing kept</p>"}
+</section>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>llm2llm report: ${h(data.name)}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th{background:#f4f4f4}pre{background:#f8f8f8;padding:.5em;white-space:pre-wrap;word-break:break-word}
+.label{margin:.4em 0 0;font-weight:600}.sample{border-top:1px solid #ddd;margin-top:1em}
+</style></head><body>
+<h1>llm2llm run: ${h(data.name)}</h1>
+<p>Task <b>${h(data.config.task ?? "?")}</b>, student <code>${h(data.config.student ?? "?")}</code>, teacher <code>${h(data.config.teacher ?? data.config.teacherUrl ?? "?")}</code>,
+${h(data.config.iterations ?? "?")} iterations, k = ${h(data.config.k ?? "?")}.</p>
+<h2>Accuracy</h2>
+<figure id="accuracy-plot">${plotSvg}</figure>
+<table><thead><tr><th>iteration</th><th>seed accuracy</th><th>test accuracy</th><th>train size</th><th>wrong seed examples</th><th>new examples kept</th><th>dropped (reason: count)</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<h2>Time per stage (all iterations)</h2>
+<table><thead><tr><th>stage</th><th>time</th></tr></thead><tbody>
+${timings}
+</tbody></table>
+<h2>Wrong seed examples and what the teacher wrote</h2>
+${samples || "<p>No augmentation happened in this run.</p>"}
+</body></html>
+`;
+}
+
+export function renderMarkdown(data: ReportData): string {
+  const lines = [
+    `# llm2llm run: ${md(data.name)}`,
+    "",
+    `Task **${md(data.config.task ?? "?")}**, ${md(data.config.iterations ?? "?")} iterations, k = ${md(data.config.k ?? "?")}.`,
+    "",
+    "| iteration | seed accuracy | test accuracy | train size | wrong seed examples | kept | dropped |",
+    "|---:|---:|---:|---:|---:|---:|---|",
+    ...data.iterations.map((m) => `| ${m.t} | ${pct(m.seed_accuracy)} | ${pct(m.test_accuracy)} | ${m.train_size} | ${m.sources} | ${m.kept} | ${md(dropSummary(m.dropped))} |`),
+    "",
+    "## Time per stage",
+    "",
+    "| stage | seconds |",
+    "|---|---:|",
+    ...timingTable(data).map((t) => `| ${md(t.stage)} | ${t.seconds.toFixed(1)} |`),
+    "",
+    "## Wrong seed examples and what the teacher wrote",
+    "",
+    ...data.samples.flatMap((s) => [
+      `- iteration ${s.t}, **${md(s.seed.id)}**: ${md(s.seed.question)} — gold: ${md(s.seed.answer)} — student: ${md(s.studentAnswer)}`,
+      ...s.written.map((w) => `  - teacher: ${md(w.question)} → ${md(w.answer)}`),
+    ]),
+    "",
+  ];
+  return lines.join("\n");
+}
