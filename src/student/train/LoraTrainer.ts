@@ -1,0 +1,89 @@
+/**
+ * One optimizer step of LoRA fine-tuning: forward + masked loss + backward for each micro-batch (gradient
+ * accumulation), global-norm clipping, then AdamW on the adapter's variables only. The base weights are
+ * plain tensors the step never writes (they get no gradient). Everything a step makes is freed inside it,
+ * so the live tensor count stays flat over a long run.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LoraAdapter } from "../lora/LoraAdapter.js";
+import type { StudentModel } from "../StudentModel.js";
+import { AdamW, type AdamWOptions } from "./AdamW.js";
+import type { TokenBatch } from "./batches.js";
+import { clipByGlobalNorm } from "./clipGradients.js";
+import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
+
+export interface LoraTrainerOptions extends AdamWOptions {
+  /** Clip the global gradient norm to this; 0 turns clipping off. Default 1. */
+  maxGradNorm?: number;
+}
+
+export interface StepResult {
+  /** Mean loss per completion token over the step's micro-batches. */
+  loss: number;
+  /** Global gradient norm before clipping (NaN with clipping off). */
+  gradNorm: number;
+  completionTokens: number;
+  realTokens: number;
+}
+
+export class LoraTrainer {
+  private readonly optimizer: AdamW;
+  private readonly maxGradNorm: number;
+
+  constructor(
+    private readonly model: StudentModel,
+    private readonly adapter: LoraAdapter,
+    options: LoraTrainerOptions = {},
+  ) {
+    this.optimizer = new AdamW(adapter.variables, options);
+    this.maxGradNorm = options.maxGradNorm ?? 1;
+  }
+
+  get stepsTaken(): number {
+    return this.optimizer.step;
+  }
+
+  /** One optimizer step over `microBatches` (accumulated), at learning rate `lr`; `dropoutSeed` varies per step. */
+  step(microBatches: readonly TokenBatch[], lr: number, dropoutSeed: number): StepResult {
+    const completionTokens = microBatches.reduce((s, b) => s + b.completionTokens, 0);
+    const realTokens = microBatches.reduce((s, b) => s + b.realTokens, 0);
+    // A step without completion tokens would divide by zero; it cannot teach anything, so it is skipped.
+    if (completionTokens === 0) return { loss: NaN, gradNorm: NaN, completionTokens, realTokens };
+    const variables = this.adapter.variables;
+    const lora = this.adapter.forwardMap();
+    const [loss, gradNorm] = tf.tidy(() => {
+      let total: tf.Tensor[] | undefined;
+      let lossSum: tf.Tensor = tf.scalar(0);
+      microBatches.forEach((batch, index) => {
+        const { value, grads } = tf.variableGrads(() => {
+          const shape: [number, number] = [batch.batchSize, batch.length];
+          const logits = this.model.forward(tf.tensor2d(batch.inputs, shape, "int32"), {
+            lora,
+            loraDropout: this.adapter.dropout,
+            training: true,
+            dropoutSeed: dropoutSeed + index,
+          }); // [B, T, V]
+          const targets = tf.tensor2d(batch.targets, shape, "int32");
+          const mask = tf.tensor2d(batch.mask, shape, "float32");
+          // Divided by the whole step's completion tokens: accumulated gradients equal one big batch's.
+          return maskedCrossEntropy(logits, targets, mask, completionTokens);
+        }, variables);
+        const ordered = variables.map((v) => grads[v.name]!);
+        total = total ? total.map((g, i) => g.add(ordered[i]!)) : ordered;
+        lossSum = lossSum.add(value);
+      });
+      let grads = total!;
+      let norm: tf.Tensor = tf.scalar(NaN);
+      if (this.maxGradNorm > 0) ({ grads, norm } = clipByGlobalNorm(grads, this.maxGradNorm));
+      this.optimizer.apply(grads, lr);
+      return [lossSum, norm];
+    });
+    const [lossValue, normValue] = [loss.dataSync()[0]!, gradNorm.dataSync()[0]!];
+    tf.dispose([loss, gradNorm]);
+    return { loss: lossValue, gradNorm: normValue, completionTokens, realTokens };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

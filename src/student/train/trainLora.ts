@@ -1,0 +1,128 @@
+/**
+ * LoRA fine-tuning of a student on tokenized examples: seeded batches per epoch, gradient accumulation,
+ * warmup + cosine learning rate, one LoraTrainer step per optimizer step. A seeded run is reproducible on the
+ * same backend (initialisation, shuffles and dropout masks all come from the seed).
+ */
+import { UsageError } from "../../errors.js";
+import { defaultLoraConfig, LoraAdapter, type LoraConfig } from "../lora/LoraAdapter.js";
+import { loraSitesOf } from "../lora/loraSites.js";
+import type { StudentModel } from "../StudentModel.js";
+import { epochBatches, type TokenBatch } from "./batches.js";
+import { learningRateAt } from "./learningRateSchedule.js";
+import { LoraTrainer } from "./LoraTrainer.js";
+import { SeededRandom } from "./seededRandom.js";
+import type { TokenizedExample } from "./trainingData.js";
+
+export interface TrainLoraOptions {
+  lora: LoraConfig;
+  /** Peak learning rate. Default 1e-3. */
+  learningRate: number;
+  /** Passes over the data. Default 3. */
+  epochs: number;
+  /** Examples per micro-batch. Default 8. */
+  batchSize: number;
+  /** Micro-batches per optimizer step. Default 1. */
+  gradientAccumulation: number;
+  /** Fraction of the optimizer steps spent warming up. Default 0.1. */
+  warmupRatio: number;
+  /** AdamW decoupled weight decay. Default 0.01. */
+  weightDecay: number;
+  /** Global gradient-norm clip; 0 = off. Default 1. */
+  maxGradNorm: number;
+  seed: number;
+  /** Start from these LoRA weights instead of a fresh adapter (resume). */
+  initialAdapter?: LoraAdapter;
+}
+
+export const defaultTrainLoraOptions: TrainLoraOptions = {
+  lora: defaultLoraConfig,
+  learningRate: 1e-3,
+  epochs: 3,
+  batchSize: 8,
+  gradientAccumulation: 1,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  seed: 0,
+};
+
+/** One point of the loss curve (one optimizer step). */
+export interface LossPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  /** Real (non-padding) tokens this step processed. */
+  tokens: number;
+  /** Milliseconds since training started, at the end of this step. */
+  elapsedMs: number;
+}
+
+export interface TrainLoraResult {
+  adapter: LoraAdapter;
+  lossCurve: LossPoint[];
+  totalSteps: number;
+  tokensPerSecond: number;
+}
+
+export function trainLora(
+  model: StudentModel,
+  examples: readonly TokenizedExample[],
+  options: Partial<TrainLoraOptions> = {},
+  onStep?: (point: LossPoint, totalSteps: number) => void,
+): TrainLoraResult {
+  const o = { ...defaultTrainLoraOptions, ...options };
+  checkOptions(o, examples.length);
+  const adapter = o.initialAdapter ?? LoraAdapter.create(loraSitesOf(model, o.lora.targets), o.lora, o.seed);
+  const trainer = new LoraTrainer(model, adapter, { weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+  const random = new SeededRandom(o.seed + 1);
+  const batchesPerEpoch = Math.ceil(examples.length / o.batchSize);
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / o.gradientAccumulation);
+  const totalSteps = stepsPerEpoch * o.epochs;
+  const schedule = { peak: o.learningRate, warmupSteps: Math.floor(o.warmupRatio * totalSteps), totalSteps };
+  const lossCurve: LossPoint[] = [];
+  const started = performance.now();
+  let tokens = 0;
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const batches = epochBatches(examples, epoch, { batchSize: o.batchSize, seed: o.seed });
+      for (let first = 0; first < batches.length; first += o.gradientAccumulation) {
+        const group: TokenBatch[] = batches.slice(first, first + o.gradientAccumulation);
+        const step = trainer.stepsTaken;
+        const learningRate = learningRateAt(schedule, step);
+        const result = trainer.step(group, learningRate, random.seed());
+        tokens += result.realTokens;
+        const point: LossPoint = {
+          step: step + 1,
+          epoch: epoch + 1,
+          loss: result.loss,
+          learningRate,
+          gradNorm: result.gradNorm,
+          tokens: result.realTokens,
+          elapsedMs: performance.now() - started,
+        };
+        lossCurve.push(point);
+        onStep?.(point, totalSteps);
+      }
+    }
+  } finally {
+    trainer.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { adapter, lossCurve, totalSteps, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
+}
+
+function checkOptions(o: TrainLoraOptions, exampleCount: number): void {
+  const positiveInteger = (value: number, option: string) => {
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option}: expected a positive integer, got ${value}`);
+  };
+  positiveInteger(o.epochs, "--epochs");
+  positiveInteger(o.batchSize, "--batch");
+  positiveInteger(o.gradientAccumulation, "--grad-accum");
+  if (!(o.learningRate > 0)) throw new UsageError(`--lr: expected a positive number, got ${o.learningRate}`);
+  if (!(o.warmupRatio >= 0 && o.warmupRatio < 1)) throw new UsageError(`--warmup: expected a fraction in [0, 1), got ${o.warmupRatio}`);
+  if (!(o.weightDecay >= 0)) throw new UsageError(`--weight-decay: expected a number ≥ 0, got ${o.weightDecay}`);
+  if (!(o.maxGradNorm >= 0)) throw new UsageError(`--max-grad-norm: expected a number ≥ 0, got ${o.maxGradNorm}`);
+  if (exampleCount === 0) throw new UsageError("no training examples");
+}
