@@ -1,0 +1,197 @@
+/**
+ * toy-math: GSM8K-shaped word problems a tiny model can learn. Six skills (one-step add, subtract,
+ * multiply, compare; two-step buy-then-give and groups-plus-extra), each with a few phrasings. Object
+ * counts are 2..20 (multiply: 2..9), so every step is a small fact the pool also states.
+ *
+ * Answers are GSM8K's format without the prose: one `a op b = c` line per step, then `#### N`.
+ */
+import type { Rng } from "./prng.js";
+import type { Kind, Phrasing } from "./splits.js";
+
+export interface MathExample {
+  question: string;
+  answer: string;
+}
+
+const NAMES = ["Mia", "Tom", "Ava", "Leo", "Sam", "Zoe", "Ben", "Lily", "Max", "Emma", "Noah", "Ella", "Jack", "Ruby", "Omar", "Nina"];
+const OBJECTS = ["apples", "pencils", "stickers", "marbles", "cookies", "books", "shells", "cards", "eggs", "balloons", "stamps", "oranges", "crayons", "coins", "beads", "toy cars"];
+/** [plural, singular] containers for the multiplication skills. */
+const CONTAINERS: readonly (readonly [string, string])[] = [
+  ["bags", "bag"],
+  ["boxes", "box"],
+  ["packs", "pack"],
+  ["jars", "jar"],
+  ["baskets", "basket"],
+  ["plates", "plate"],
+];
+const PLACES = ["on the table", "in the basket", "on the shelf", "in the box", "in the classroom"];
+
+type Op = "+" | "-" | "*";
+
+function apply(a: number, op: Op, b: number): number {
+  return op === "+" ? a + b : op === "-" ? a - b : a * b;
+}
+
+/** The rationale: `a op b = c` per step, the next step starting from the last result where chained. */
+function solve(steps: [number, Op, number][]): string {
+  const lines = steps.map(([a, op, b]) => `${a} ${op} ${b} = ${apply(a, op, b)}`);
+  const [a, op, b] = steps[steps.length - 1]!;
+  return `${lines.join("\n")}\n#### ${apply(a, op, b)}`;
+}
+
+/** Shared slot fillers: two different people, an object, a container. */
+function slots(rng: Rng) {
+  const [A, B] = rng.pickTwo(NAMES);
+  const [boxes, box] = rng.pick(CONTAINERS);
+  return { A, B, obj: rng.pick(OBJECTS), boxes, box, place: rng.pick(PLACES) };
+}
+
+function phrasing(id: string, make: (rng: Rng) => MathExample, rareInSeed = false): Phrasing<MathExample> {
+  return { id, make, rareInSeed };
+}
+
+const add: Kind<MathExample> = {
+  name: "add",
+  phrasings: [
+    phrasing("add/gets-more", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      return { question: `${A} has ${a} ${obj}. ${B} gives ${A} ${b} more ${obj}. How many ${obj} does ${A} have now?`, answer: solve([[a, "+", b]]) };
+    }),
+    phrasing("add/morning-afternoon", (rng) => {
+      const { A, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      return { question: `${A} found ${a} ${obj} in the morning and ${b} ${obj} in the afternoon. How many ${obj} did ${A} find in all?`, answer: solve([[a, "+", b]]) };
+    }),
+    phrasing("add/together", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      return { question: `${A} has ${a} ${obj} and ${B} has ${b} ${obj}. How many ${obj} do they have together?`, answer: solve([[a, "+", b]]) };
+    }),
+    phrasing("add/puts-in", (rng) => {
+      const { A, obj, place } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      return { question: `There are ${a} ${obj} ${place}. ${A} puts ${b} more ${obj} there. How many ${obj} are ${place} now?`, answer: solve([[a, "+", b]]) };
+    }, true),
+  ],
+};
+
+const subtract: Kind<MathExample> = {
+  name: "subtract",
+  phrasings: [
+    phrasing("subtract/gives-away", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const a = rng.int(3, 20);
+      const b = rng.int(2, a - 1);
+      return { question: `${A} has ${a} ${obj}. ${A} gives ${b} ${obj} to ${B}. How many ${obj} does ${A} have left?`, answer: solve([[a, "-", b]]) };
+    }),
+    phrasing("subtract/loses", (rng) => {
+      const { A, obj } = slots(rng);
+      const a = rng.int(3, 20);
+      const b = rng.int(2, a - 1);
+      return { question: `${A} had ${a} ${obj}. ${A} lost ${b} of them. How many ${obj} does ${A} have now?`, answer: solve([[a, "-", b]]) };
+    }),
+    phrasing("subtract/takes-from", (rng) => {
+      const { A, obj, place } = slots(rng);
+      const a = rng.int(3, 20);
+      const b = rng.int(2, a - 1);
+      return { question: `There are ${a} ${obj} ${place}. ${A} takes ${b} of them away. How many ${obj} are still ${place}?`, answer: solve([[a, "-", b]]) };
+    }, true),
+  ],
+};
+
+const multiply: Kind<MathExample> = {
+  name: "multiply",
+  phrasings: [
+    phrasing("multiply/each-has", (rng) => {
+      const { A, obj, boxes, box } = slots(rng);
+      const [a, b] = [rng.int(2, 9), rng.int(2, 9)];
+      return { question: `${A} has ${a} ${boxes}. Each ${box} has ${b} ${obj}. How many ${obj} does ${A} have in all?`, answer: solve([[a, "*", b]]) };
+    }),
+    phrasing("multiply/buys-packs", (rng) => {
+      const { A, obj, boxes, box } = slots(rng);
+      const [a, b] = [rng.int(2, 9), rng.int(2, 9)];
+      return { question: `${A} buys ${a} ${boxes} of ${obj}. There are ${b} ${obj} in each ${box}. How many ${obj} did ${A} buy?`, answer: solve([[a, "*", b]]) };
+    }),
+    phrasing("multiply/rows", (rng) => {
+      const { A, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 9), rng.int(2, 9)];
+      return { question: `${A} puts ${obj} in ${a} rows with ${b} ${obj} in each row. How many ${obj} are there in total?`, answer: solve([[a, "*", b]]) };
+    }, true),
+  ],
+};
+
+const compare: Kind<MathExample> = {
+  name: "compare",
+  phrasings: [
+    phrasing("compare/more", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const b = rng.int(2, 19);
+      const a = rng.int(b + 1, 20);
+      return { question: `${A} has ${a} ${obj}. ${B} has ${b} ${obj}. How many more ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
+    }),
+    phrasing("compare/than-first", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const b = rng.int(2, 19);
+      const a = rng.int(b + 1, 20);
+      return { question: `${B} has ${b} ${obj} and ${A} has ${a} ${obj}. How many more ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
+    }),
+    // The smaller count comes first, and the question asks "fewer": the step still subtracts smaller from larger.
+    phrasing("compare/fewer", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const b = rng.int(2, 19);
+      const a = rng.int(b + 1, 20);
+      return { question: `${A} has ${b} ${obj}. ${B} has ${a} ${obj}. How many fewer ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
+    }, true),
+  ],
+};
+
+const buyThenGive: Kind<MathExample> = {
+  name: "buy_then_give",
+  phrasings: [
+    phrasing("buy_then_give/buys-gives", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      const c = rng.int(2, a + b - 1);
+      return { question: `${A} has ${a} ${obj}. ${A} buys ${b} more ${obj}. Then ${A} gives ${c} ${obj} to ${B}. How many ${obj} does ${A} have now?`, answer: solve([[a, "+", b], [a + b, "-", c]]) };
+    }),
+    phrasing("buy_then_give/gets-loses", (rng) => {
+      const { A, B, obj } = slots(rng);
+      const [a, b] = [rng.int(2, 20), rng.int(2, 20)];
+      const c = rng.int(2, a + b - 1);
+      return { question: `${A} had ${a} ${obj}. ${B} gave ${A} ${b} more. Later ${A} lost ${c} of them. How many ${obj} does ${A} have left?`, answer: solve([[a, "+", b], [a + b, "-", c]]) };
+    }, true),
+  ],
+};
+
+const groupsPlusExtra: Kind<MathExample> = {
+  name: "groups_plus_extra",
+  phrasings: [
+    phrasing("groups_plus_extra/boxes-and-extra", (rng) => {
+      const { A, obj, boxes, box } = slots(rng);
+      const [a, b, c] = [rng.int(2, 9), rng.int(2, 9), rng.int(2, 20)];
+      return { question: `${A} has ${a} ${boxes} with ${b} ${obj} in each ${box}, and ${c} extra ${obj}. How many ${obj} does ${A} have in total?`, answer: solve([[a, "*", b], [a * b, "+", c]]) };
+    }),
+    phrasing("groups_plus_extra/buys-then-gets", (rng) => {
+      const { A, B, obj, boxes, box } = slots(rng);
+      const [a, b, c] = [rng.int(2, 9), rng.int(2, 9), rng.int(2, 20)];
+      return { question: `${A} buys ${a} ${boxes} of ${obj}. Each ${box} holds ${b} ${obj}. ${B} gives ${A} ${c} more ${obj}. How many ${obj} does ${A} have now?`, answer: solve([[a, "*", b], [a * b, "+", c]]) };
+    }, true),
+  ],
+};
+
+export const MATH_SKILLS: readonly Kind<MathExample>[] = [add, subtract, multiply, compare, buyThenGive, groupsPlusExtra];
+
+/**
+ * Every `a op b = c` fact a toy-math answer can contain, once each, in a fixed order: the arithmetic the
+ * student learns from the pool before it ever sees a worked solution.
+ */
+export function arithmeticFacts(): string[] {
+  const facts = new Set<string>();
+  const fact = (a: number, op: Op, b: number) => facts.add(`${a} ${op} ${b} = ${apply(a, op, b)}`);
+  for (let a = 2; a <= 20; a++) for (let b = 2; b <= 20; b++) fact(a, "+", b); // add, first step of buy_then_give
+  for (let a = 3; a <= 40; a++) for (let b = 2; b < a; b++) fact(a, "-", b); // subtract, compare, second step of buy_then_give
+  for (let a = 2; a <= 9; a++) for (let b = 2; b <= 9; b++) fact(a, "*", b); // multiply
+  for (let a = 2; a <= 9; a++) for (let b = 2; b <= 9; b++) for (let c = 2; c <= 20; c++) fact(a * b, "+", c); // groups_plus_extra
+  return [...facts];
+}
