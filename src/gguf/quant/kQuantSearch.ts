@@ -32,12 +32,16 @@ export function makeQkx2Quants(
     L.fill(0, 0, n);
     return { scale: 0, min: -min };
   }
+  // x - min, recomputed only when a better fit moves min (ggml's trial scales use the current min).
+  const shifted = scratch(n);
+  for (let i = 0; i < n; i++) shifted[i] = x[i]! - min;
   let iscale = nmax / (max - min);
   let scale = 1 / iscale;
   let bestError = 0;
   for (let i = 0; i < n; i++) {
-    L[i] = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[i]! - min))));
-    const diff = scale * L[i]! + min - x[i]!;
+    const l = clampedNearest(iscale * shifted[i]!, nmax);
+    L[i] = l;
+    const diff = scale * l + min - x[i]!;
     bestError += weights[i]! * diff * diff;
   }
   for (let is = 0; is <= nstep; is++) {
@@ -46,12 +50,12 @@ export function makeQkx2Quants(
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[i]! - min))));
+      const l = clampedNearest(iscale * shifted[i]!, nmax);
       laux[i] = l;
-      const w = weights[i]!;
-      sumL += w * l;
-      sumL2 += w * l * l;
-      sumXL += w * l * x[i]!;
+      const wl = weights[i]! * l;
+      sumL += wl;
+      sumL2 += wl * l;
+      sumXL += wl * x[i]!;
     }
     const D = sumW * sumL2 - sumL * sumL;
     if (D > 0) {
@@ -67,14 +71,28 @@ export function makeQkx2Quants(
         error += weights[i]! * diff * diff;
       }
       if (error < bestError) {
-        L.set(laux.subarray(0, n));
+        for (let i = 0; i < n; i++) L[i] = laux[i]!;
         bestError = error;
         scale = thisScale;
         min = thisMin;
+        for (let i = 0; i < n; i++) shifted[i] = x[i]! - min;
       }
     }
   }
   return { scale: Math.fround(scale), min: Math.fround(-min) };
+}
+
+/** nearestInt(v) clamped to [0, nmax], inlined for the search loops. */
+function clampedNearest(v: number, nmax: number): number {
+  let l = Math.round(v);
+  if (l - v === 0.5 && (l & 1) !== 0) l -= 1;
+  return l < 0 ? 0 : l > nmax ? nmax : l;
+}
+
+let scratchBuffer = new Float64Array(32);
+function scratch(n: number): Float64Array {
+  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(n);
+  return scratchBuffer;
 }
 
 /**
