@@ -1,0 +1,51 @@
+# node-gyp build of the llm2llm native addon (see native/README.md).
+# One static library per instruction set, so each translation unit gets its own -m flags and the
+# addon picks a GEMM micro-kernel at run time from the CPU's features (__builtin_cpu_supports).
+{
+  "target_defaults": {
+    "cflags_cc": ["-O3", "-std=c++17", "-fPIC", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "cflags_cc!": ["-fno-rtti"],
+    "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"], "GCC_ENABLE_CPP_EXCEPTIONS": "NO" },
+  },
+  "conditions": [
+    ['target_arch=="x64"', {
+      "targets": [
+        {
+          "target_name": "gemm_avx512",
+          "type": "static_library",
+          "sources": ["src/gemm/gemm_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"] },
+        },
+        {
+          "target_name": "gemm_avx2",
+          "type": "static_library",
+          "sources": ["src/gemm/gemm_avx2.cc"],
+          "cflags_cc": ["-mavx2", "-mfma"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] },
+        },
+        {
+          "target_name": "llm2llm_native",
+          "dependencies": ["gemm_avx512", "gemm_avx2"],
+          "defines": ["LLM2LLM_X86_KERNELS=1"],
+          "sources": [
+            "src/addon.cc", "src/thread_pool.cc",
+            "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
+          ],
+          "libraries": ["-lpthread"],
+        },
+      ],
+    }, {
+      "targets": [
+        {
+          "target_name": "llm2llm_native",
+          "sources": [
+            "src/addon.cc", "src/thread_pool.cc",
+            "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
+          ],
+          "libraries": ["-lpthread"],
+        },
+      ],
+    }],
+  ],
+}

@@ -1,0 +1,160 @@
+// Chooses the micro-kernel family for this CPU and splits a batched matmul into tasks for the
+// thread pool. Each task is an independent GemmBlock (a batch entry, or a slice of its rows or
+// columns) with its own packing buffers, so threads never wait for each other inside a product.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "../thread_pool.h"
+
+namespace llm2llm {
+
+namespace {
+
+bool cpu_has(const char* isa) {
+#ifdef LLM2LLM_X86_KERNELS
+  __builtin_cpu_init();
+  if (std::strcmp(isa, "avx512") == 0)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  if (std::strcmp(isa, "avx2") == 0) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return std::strcmp(isa, "portable") == 0;
+}
+
+const GemmKernel* kernel_by_name(const char* isa) {
+#ifdef LLM2LLM_X86_KERNELS
+  if (std::strcmp(isa, "avx512") == 0) return &gemm_kernel_avx512();
+  if (std::strcmp(isa, "avx2") == 0) return &gemm_kernel_avx2();
+#endif
+  if (std::strcmp(isa, "portable") == 0) return &gemm_kernel_generic();
+  return nullptr;
+}
+
+const GemmKernel* best_kernel() {
+  const char* forced = std::getenv("LLM2LLM_GEMM_ISA");
+  if (forced != nullptr && cpu_has(forced) && kernel_by_name(forced) != nullptr) return kernel_by_name(forced);
+  for (const char* isa : {"avx512", "avx2", "portable"}) {
+    if (cpu_has(isa) && kernel_by_name(isa) != nullptr) return kernel_by_name(isa);
+  }
+  return &gemm_kernel_generic();
+}
+
+const GemmKernel* selected = nullptr;
+
+// Packing buffers of one thread, grown on demand and kept for the next call.
+struct PackBuffers {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> a, b;
+  size_t a_size = 0, b_size = 0;
+
+  static float* grow(std::unique_ptr<float, Free>& buffer, size_t& size, size_t wanted) {
+    if (wanted > size) {
+      size_t bytes = (wanted * sizeof(float) + 63) / 64 * 64;
+      buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      size = wanted;
+    }
+    return buffer.get();
+  }
+};
+thread_local PackBuffers pack_buffers;
+
+// Below this many flops a product runs on the calling thread: waking a worker costs more.
+constexpr double kParallelFlops = 1 << 18;
+
+struct Plan {
+  const BatchMatMul* problem;
+  const GemmKernel* kernel;
+  int m_parts, n_parts;  // slices of each product
+  int m_step, n_step;    // rows / columns per slice
+};
+
+void run_task(void* context, int task) {
+  const Plan& plan = *static_cast<const Plan*>(context);
+  const BatchMatMul& p = *plan.problem;
+  const GemmKernel& kernel = *plan.kernel;
+  const int slices = plan.m_parts * plan.n_parts;
+  const int batch = task / slices;
+  const int m0 = (task % slices) / plan.n_parts * plan.m_step;
+  const int n0 = (task % slices) % plan.n_parts * plan.n_step;
+  const int m1 = std::min(p.m, m0 + plan.m_step), n1 = std::min(p.n, n0 + plan.n_step);
+  if (m0 >= m1 || n0 >= n1) return;
+
+  float* c = p.c + static_cast<ptrdiff_t>(batch) * p.m * p.n + static_cast<ptrdiff_t>(m0) * p.n;
+  if (p.k == 0) {
+    for (int i = 0; i < m1 - m0; ++i) std::fill(c + i * p.n + n0, c + i * p.n + n1, 0.0f);
+  } else {
+    const float* a = p.a + static_cast<ptrdiff_t>(batch % p.batch_a) * p.m * p.k;
+    const float* b = p.b + static_cast<ptrdiff_t>(batch % p.batch_b) * p.k * p.n;
+    GemmBlock block;
+    block.rsa = p.transpose_a ? 1 : p.k;  // A stored [m, k], or [k, m] when transposed
+    block.csa = p.transpose_a ? p.m : 1;
+    block.rsb = p.transpose_b ? 1 : p.n;  // B stored [k, n], or [n, k] when transposed
+    block.csb = p.transpose_b ? p.k : 1;
+    block.a = a + m0 * block.rsa;
+    block.b = b + n0 * block.csb;
+    block.c = c + n0;
+    block.ldc = p.n;
+    block.m = m1 - m0;
+    block.n = n1 - n0;
+    block.k = p.k;
+    const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
+    block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(kernel.mc) * kernel.kc);
+    block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
+    kernel.run(block);
+  }
+  apply_epilogue(p.epilogue, c, p.n, m1 - m0, n0, n1);
+}
+
+int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+const GemmKernel& gemm_kernel_for_cpu() { return *best_kernel(); }
+
+const GemmKernel& current_gemm_kernel() {
+  if (selected == nullptr) selected = best_kernel();
+  return *selected;
+}
+
+bool select_gemm_kernel(const char* isa) {
+  const GemmKernel* kernel = kernel_by_name(isa);
+  if (kernel == nullptr || !cpu_has(isa)) return false;
+  selected = kernel;
+  return true;
+}
+
+void batch_matmul(const BatchMatMul& problem) {
+  if (problem.batch <= 0 || problem.m <= 0 || problem.n <= 0) return;
+  ThreadPool& pool = ThreadPool::instance();
+  Plan plan{&problem, &current_gemm_kernel(), 1, 1, problem.m, problem.n};
+  const int threads = pool.threads();
+  const double flops = 2.0 * problem.batch * problem.m * problem.n * problem.k;
+
+  // Few products: slice each one so every thread gets work (columns when C is wide, rows when tall).
+  const bool batch_balances = problem.batch >= 4 * threads || problem.batch % threads == 0;
+  if (threads > 1 && flops >= kParallelFlops && !batch_balances) {
+    const int parts = threads;
+    if (problem.n >= problem.m && problem.n >= parts * plan.kernel->nr) {
+      plan.n_parts = parts;
+      plan.n_step = round_up((problem.n + parts - 1) / parts, plan.kernel->nr);
+      plan.n_parts = (problem.n + plan.n_step - 1) / plan.n_step;
+    } else if (problem.m >= parts * plan.kernel->mr) {
+      plan.m_parts = parts;
+      plan.m_step = round_up((problem.m + parts - 1) / parts, plan.kernel->mr);
+      plan.m_parts = (problem.m + plan.m_step - 1) / plan.m_step;
+    }
+  }
+  const int tasks = problem.batch * plan.m_parts * plan.n_parts;
+  if (threads == 1 || flops < kParallelFlops) {
+    for (int t = 0; t < tasks; ++t) run_task(&plan, t);
+  } else {
+    pool.parallel_for(tasks, run_task, &plan);
+  }
+}
+
+}  // namespace llm2llm

@@ -1,0 +1,79 @@
+// Single-precision GEMM for the tfjs BatchMatMul / _FusedMatMul kernels.
+//
+//   C[b] = op(A[b % batch_a]) · op(B[b % batch_b])      b in [0, batch)
+//
+// with op() an optional transpose, all matrices row-major and densely packed, exactly the batch
+// semantics of the tfjs cpu kernel (flattened outer dimensions, modulo indexing). Blocked in the
+// style of BLIS / Goto: panels of B (KC x NC) and A (MC x KC) are packed so the register-blocked
+// micro-kernel (MR x NR of C held in vector registers) streams them from cache with unit stride.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace llm2llm {
+
+// One block of work for a micro-kernel family: C(i, j) = sum_p A(i, p) * B(p, j), i < m, j < n,
+// where A(i, p) = a[i * rsa + p * csa], B(p, j) = b[p * rsb + j * csb], C(i, j) = c[i * ldc + j].
+struct GemmBlock {
+  const float* a;
+  ptrdiff_t rsa, csa;
+  const float* b;
+  ptrdiff_t rsb, csb;
+  float* c;
+  ptrdiff_t ldc;
+  int m, n, k;
+  float* pack_a;  // >= mc * kc floats, 64-byte aligned
+  float* pack_b;  // >= kc * nc floats, 64-byte aligned
+};
+
+// A micro-kernel family compiled for one instruction set (gemm_avx512.cc, gemm_avx2.cc, gemm_generic.cc).
+struct GemmKernel {
+  const char* name;  // "AVX-512 FMA", "AVX2 FMA", "portable"
+  int mr, nr;        // register block of C
+  int mc, kc, nc;    // cache blocks (multiples of mr / nr)
+  void (*run)(const GemmBlock& block);
+};
+
+const GemmKernel& gemm_kernel_generic();
+#ifdef LLM2LLM_X86_KERNELS
+const GemmKernel& gemm_kernel_avx2();
+const GemmKernel& gemm_kernel_avx512();
+#endif
+
+// The best family this CPU runs; LLM2LLM_GEMM_ISA=avx512|avx2|portable forces a lower one.
+const GemmKernel& gemm_kernel_for_cpu();
+// Picks the family by name ("avx512", "avx2", "portable"); false when the CPU lacks it.
+bool select_gemm_kernel(const char* isa);
+const GemmKernel& current_gemm_kernel();
+
+// What a fused matmul applies to each output element after the product (tfjs _FusedMatMul).
+enum class Activation : int { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kPrelu = 5, kSigmoid = 6 };
+
+struct Epilogue {
+  const float* bias = nullptr;  // length bias_len: 1 (scalar) or n (one per output column)
+  int bias_len = 0;
+  Activation activation = Activation::kLinear;
+  float leaky_alpha = 0.2f;
+  const float* prelu = nullptr;  // length prelu_len: 1 or n
+  int prelu_len = 0;
+  bool active() const { return bias != nullptr || activation != Activation::kLinear; }
+};
+
+// Applies the epilogue to rows [0, m) x columns [n0, n1) of a row-major C with leading dimension ldc.
+void apply_epilogue(const Epilogue& epilogue, float* c, ptrdiff_t ldc, int m, int n0, int n1);
+
+struct BatchMatMul {
+  const float* a;  // [batch_a, m, k], or [batch_a, k, m] when transpose_a
+  const float* b;  // [batch_b, k, n], or [batch_b, n, k] when transpose_b
+  float* c;        // [batch, m, n]
+  int batch, batch_a, batch_b;
+  int m, n, k;
+  bool transpose_a, transpose_b;
+  Epilogue epilogue;
+};
+
+// Runs on the process-wide thread pool.
+void batch_matmul(const BatchMatMul& problem);
+
+}  // namespace llm2llm
