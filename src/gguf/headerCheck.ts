@@ -62,8 +62,8 @@ async function walk(path: string, reader: WindowReader): Promise<GgufHeaderSumma
   const tensorCount = await reader.u64();
   const kvCount = await reader.u64();
   const rest = BigInt(fileSize - headerBytes);
-  if (kvCount * BigInt(minKvBytes) > rest) fail(`the header claims ${kvCount} metadata entries, more than a ${fileSize}-byte file can hold`);
-  if (tensorCount * BigInt(minTensorInfoBytes) > rest) fail(`the header claims ${tensorCount} tensors, more than a ${fileSize}-byte file can hold`);
+  if (kvCount * BigInt(minKvBytes) > rest) fail(`the header claims ${kvCount} metadata entries, more than a ${fileSize}-byte file can hold (truncated or corrupt)`);
+  if (tensorCount * BigInt(minTensorInfoBytes) > rest) fail(`the header claims ${tensorCount} tensors, more than a ${fileSize}-byte file can hold (truncated or corrupt)`);
 
   let alignment = 32;
   for (let i = 0; i < Number(kvCount); i++) {
