@@ -1,0 +1,163 @@
+/**
+ * Random-weight GGUF models for parity tests, written with the project's own GGUF writer: llama (grouped-query
+ * attention), qwen2 (QKV bias) and qwen3 (q/k norm, key_length ≠ n_embd / n_head), in any tensor type, with a
+ * real tokenizer copied from one of llama.cpp's vocab files.
+ *
+ * Why the weights have structure: parity asks for ≥ 99% argmax agreement, and llama.cpp rounds activations
+ * (to Q8 for quantized weights, F16/BF16 for half weights) before each matmul. With i.i.d. random weights the
+ * gap between the two largest of 50k logits is only about σ / 4.6, so that rounding flips the argmax at a few
+ * percent of positions whatever the scale. So each output row is aligned with one token's embedding:
+ * output[next(t)] ∝ token_embd[t], where next(t) = (7919·t + 17) mod V. The residual stream starts at
+ * token_embd[t] and the blocks add a context-dependent part of similar size, so next(t) wins by a wide margin
+ * while the rest of the distribution (about half the mass over a 32k–50k vocabulary) still depends on
+ * attention, RoPE, norms and the feed-forward: a bug anywhere shows in the KL.
+ */
+import { ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
+import type { GgufTensorSource } from "../../src/student/weights.js";
+import type { Architecture } from "../../src/student/config.js";
+
+export interface RandomModelSpec {
+  architecture: Architecture;
+  /** Type of every matrix (token_embd, attention, feed-forward, output); norms and biases stay F32. */
+  type: GgmlType;
+  /** Vocab GGUF whose tokenizer.* keys are copied (fixes the vocabulary size). */
+  vocabPath: string;
+  nEmbd?: number;
+  nLayer?: number;
+  nHead?: number;
+  nHeadKv?: number;
+  /** attention.key_length = value_length; written only when it differs from nEmbd / nHead. */
+  headDim?: number;
+  nFf?: number;
+  /** No output.weight: the output projection is token_embd. */
+  tiedOutput?: boolean;
+  seed?: number;
+}
+
+/** Sizes that every supported type can hold: K-quants need rows that are multiples of 256. */
+export const defaultSpecs: Record<Architecture, Omit<RandomModelSpec, "type" | "vocabPath">> = {
+  llama: { architecture: "llama", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, seed: 1 },
+  qwen2: { architecture: "qwen2", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, seed: 2 },
+  qwen3: { architecture: "qwen3", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, headDim: 128, nFf: 512, tiedOutput: true, seed: 3 },
+};
+
+/** The token the aligned output row predicts after token t. */
+export function alignedNext(t: number, nVocab: number): number {
+  return (7919 * t + 17) % nVocab;
+}
+
+export async function writeRandomModel(path: string, spec: RandomModelSpec): Promise<void> {
+  const tokenizer = await tokenizerMetadataFrom(spec.vocabPath);
+  const tokens = tokenizer.find((e) => e.key === "tokenizer.ggml.tokens")!.value as ArrayLike<string>;
+  const { metadata, tensors } = randomModelTensors(spec, tokens.length);
+  await writeGguf(path, { metadata: [...metadata, ...tokenizer], tensors });
+}
+
+/**
+ * The same model held in memory (weights as float32, never quantized) as a tensor source the student loads:
+ * fast unit tests without a file or a tokenizer.
+ */
+export function randomModelSource(spec: Omit<RandomModelSpec, "vocabPath" | "type">, nVocab: number): GgufTensorSource {
+  const { metadata, tensors } = randomModelTensors({ ...spec, type: GgmlType.F32 }, nVocab);
+  const nested: Record<string, unknown> = {};
+  for (const entry of metadata) {
+    const parts = entry.key.split(".");
+    let node = nested;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[parts.at(-1)!] = entry.value;
+  }
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return {
+    path: `memory:random-${spec.architecture}`,
+    metadata: nested,
+    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    readTensor: async (name) => byName.get(name)!.data.slice(),
+  };
+}
+
+/** Metadata (without tokenizer) and tensors of a random model with a vocabulary of nVocab tokens. */
+export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: number): { metadata: GgufMetadataEntry[]; tensors: GgufTensorToWrite[] } {
+  const { architecture: arch, type } = spec;
+  const E = spec.nEmbd ?? 256;
+  const L = spec.nLayer ?? 2;
+  const H = spec.nHead ?? 4;
+  const Hkv = spec.nHeadKv ?? H;
+  const D = spec.headDim ?? E / H;
+  const F = spec.nFf ?? 4 * E;
+  const random = gaussian(spec.seed ?? 1);
+
+  const tensors: GgufTensorToWrite[] = [];
+  /** A JS row-major [rows][cols] matrix is ggml shape [cols, rows]. */
+  const matrix = (name: string, rows: number, cols: number, std: number) => {
+    const data = new Float32Array(rows * cols);
+    for (let i = 0; i < data.length; i++) data[i] = std * random();
+    tensors.push({ name, shape: [cols, rows], type, data });
+    return data;
+  };
+  const vector = (name: string, n: number, mean: number, std: number) => {
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = mean + std * random();
+    tensors.push({ name, shape: [n], type: GgmlType.F32, data });
+  };
+
+  const embedding = matrix("token_embd.weight", V, E, 1); // rows of norm ≈ √E
+  for (let l = 0; l < L; l++) {
+    const p = `blk.${l}`;
+    vector(`${p}.attn_norm.weight`, E, 1, 0.1);
+    // q·k / √D has a spread of a few units: attention is neither uniform nor one-hot.
+    matrix(`${p}.attn_q.weight`, H * D, E, 1.2 / Math.sqrt(E));
+    matrix(`${p}.attn_k.weight`, Hkv * D, E, 1.2 / Math.sqrt(E));
+    matrix(`${p}.attn_v.weight`, Hkv * D, E, 1 / Math.sqrt(E));
+    if (arch === "qwen2") for (const x of ["q", "k", "v"]) vector(`${p}.attn_${x}.bias`, (x === "q" ? H : Hkv) * D, 0, 0.2);
+    if (arch === "qwen3") {
+      vector(`${p}.attn_q_norm.weight`, D, 1.2, 0.1);
+      vector(`${p}.attn_k_norm.weight`, D, 1.2, 0.1);
+    }
+    // Each block adds to the residual stream a part about half the embedding's size.
+    matrix(`${p}.attn_output.weight`, E, H * D, 0.9 / Math.sqrt(H * D));
+    vector(`${p}.ffn_norm.weight`, E, 1, 0.1);
+    matrix(`${p}.ffn_gate.weight`, F, E, 1 / Math.sqrt(E));
+    matrix(`${p}.ffn_up.weight`, F, E, 1 / Math.sqrt(E));
+    matrix(`${p}.ffn_down.weight`, E, F, 1.2 / Math.sqrt(F));
+  }
+  // Logits of unaligned tokens have a spread of about 1; the aligned one sits ≈ 10 above.
+  vector("output_norm.weight", E, 1 / Math.sqrt(E), 0);
+  if (!spec.tiedOutput) {
+    const output = new Float32Array(V * E);
+    for (let t = 0; t < V; t++) {
+      const row = alignedNext(t, V) * E;
+      for (let i = 0; i < E; i++) output[row + i] = embedding[t * E + i]!;
+    }
+    tensors.push({ name: "output.weight", shape: [E, V], type, data: output });
+  }
+
+  const metadata = [
+    ggufMetadataEntry("general.architecture", arch),
+    ggufMetadataEntry("general.name", `random ${arch} ${GgmlType[type]}`),
+    ggufMetadataEntry(`${arch}.context_length`, 2048),
+    ggufMetadataEntry(`${arch}.embedding_length`, E),
+    ggufMetadataEntry(`${arch}.block_count`, L),
+    ggufMetadataEntry(`${arch}.feed_forward_length`, F),
+    ggufMetadataEntry(`${arch}.attention.head_count`, H),
+    ggufMetadataEntry(`${arch}.attention.head_count_kv`, Hkv),
+    ggufMetadataEntry(`${arch}.attention.layer_norm_rms_epsilon`, 1e-6),
+    ggufMetadataEntry(`${arch}.rope.freq_base`, arch === "llama" ? 10000 : 1000000),
+    ...(D !== E / H
+      ? [ggufMetadataEntry(`${arch}.attention.key_length`, D), ggufMetadataEntry(`${arch}.attention.value_length`, D)]
+      : []),
+  ];
+  return { metadata, tensors };
+}
+
+/** Seeded standard normal samples (mulberry32 + Box-Muller). */
+function gaussian(seed: number): () => number {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return (((z ^ (z >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
