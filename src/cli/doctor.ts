@@ -37,8 +37,8 @@ export async function doctorReport() {
   const advice: string[] = [];
   if (backend.choice !== "gpu") {
     advice.push(
-      "student on an NVIDIA GPU: `npm install @tensorflow/tfjs-node-gpu` on Linux x64 with CUDA 11.8 and cuDNN 8.6 " +
-        "(libtensorflow 2.x; its install downloads libtensorflow, so it needs the network once)",
+      "student on an NVIDIA GPU: `npm install @tensorflow/tfjs-node-gpu` on Linux x64 with CUDA 11.2 and cuDNN 8.1 (what libtensorflow 2.9, under tfjs-node-gpu 4.x, is built for) " +
+        "— its install downloads libtensorflow, so it needs the network once",
     );
   }
   if (backend.choice === "cpu") {
