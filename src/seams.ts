@@ -75,6 +75,8 @@ export interface TeacherCompletion {
   /** Set when the request failed after retries; the text is then empty and the failure counted. */
   error?: string;
   tokens: number;
+  /** Generation stopped at `maxTokens` (the text is cut off; the parser discards its last block). */
+  truncated?: boolean;
 }
 
 /** A teacher LLM: local llama.cpp or an OpenAI-compatible endpoint. */
