@@ -1,24 +1,94 @@
 /**
  * Loads the native addon (native/, built by `npm install` through node-gyp) and registers its kernels
- * into the tfjs cpu backend. When the addon is missing the pure-JS path is used and the reason is shown.
+ * into the tfjs cpu backend, replacing the JavaScript ones (which stay the fallback for the cases the
+ * native kernels do not cover). When the addon is missing the pure-JS path is used and the reason is shown.
+ * tfjs-node backends are untouched: only backendName "cpu" is replaced.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { UsageError } from "../errors.js";
+import { loadNativeAddon, type NativeAddon } from "./nativeAddon.js";
+import { nativeMatMulKernels, type MatMulKernels } from "./nativeMatMul.js";
 
 export type NativeResult = { ok: true; description: string } | { ok: false; reason: string };
 
-const addonPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../native/build/Release/llm2llm_native.node");
+const replacedKernels = ["BatchMatMul", "_FusedMatMul"] as const;
+
+/** The cpu backend's own kernels, kept when ours are registered. */
+let jsKernels: Map<string, tf.KernelConfig> | undefined;
+let nativeKernels: Map<string, tf.KernelConfig> | undefined;
+
+function swapKernel(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, "cpu")) tf.unregisterKernel(config.kernelName, "cpu");
+  tf.registerKernel(config);
+}
+
+/** Threads from LLM2LLM_THREADS, or undefined for the addon's default (all cores). */
+function threadsFromEnv(): number | undefined {
+  const raw = process.env.LLM2LLM_THREADS;
+  if (raw === undefined || raw === "") return undefined;
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UsageError(`LLM2LLM_THREADS=${raw}: expected a whole number of threads >= 1`);
+  }
+  return threads;
+}
 
 export function registerNativeKernels(): NativeResult {
-  if (!existsSync(addonPath)) {
-    return { ok: false, reason: `native addon not built (${path.relative(process.cwd(), addonPath)} missing; run \`npm run build:native\`)` };
+  const loaded = loadNativeAddon();
+  if (!loaded.ok) return loaded;
+  const addon = loaded.addon;
+  const threads = threadsFromEnv();
+  if (threads !== undefined) addon.setThreads(threads);
+
+  if (!jsKernels) {
+    jsKernels = new Map();
+    for (const name of replacedKernels) {
+      const config = tf.getKernel(name, "cpu");
+      if (!config) return { ok: false, reason: `the tfjs cpu backend has no ${name} kernel to replace` };
+      jsKernels.set(name, config);
+    }
+    const fallback: MatMulKernels = {
+      batchMatMul: jsKernels.get("BatchMatMul")!.kernelFunc,
+      fusedMatMul: jsKernels.get("_FusedMatMul")!.kernelFunc,
+    };
+    const native = nativeMatMulKernels(addon, fallback);
+    nativeKernels = new Map([
+      ["BatchMatMul", { kernelName: "BatchMatMul", backendName: "cpu", kernelFunc: native.batchMatMul }],
+      ["_FusedMatMul", { kernelName: "_FusedMatMul", backendName: "cpu", kernelFunc: native.fusedMatMul }],
+    ]);
   }
-  try {
-    createRequire(import.meta.url)(addonPath);
-  } catch (error) {
-    return { ok: false, reason: `native addon failed to load: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  return { ok: false, reason: "native addon loaded, but no kernels are registered yet" };
+  useNativeKernels(true);
+  return { ok: true, description: describeNative(addon) };
+}
+
+function describeNative(addon: NativeAddon): string {
+  const threads = addon.threads();
+  return `native kernels: ${addon.gemmIsa()} matmul, ${threads} thread${threads === 1 ? "" : "s"}`;
+}
+
+/** Switches the cpu backend between the native kernels and its own JS ones (tests, benchmarks). */
+export function useNativeKernels(on: boolean): void {
+  const configs = on ? nativeKernels : jsKernels;
+  if (!configs) throw new UsageError("native kernels were never registered (call registerNativeKernels first)");
+  for (const config of configs.values()) swapKernel(config);
+}
+
+/** Whether the cpu backend's BatchMatMul and _FusedMatMul are the native ones right now. */
+export function nativeKernelsActive(): boolean {
+  if (!nativeKernels) return false;
+  return replacedKernels.every((name) => tf.getKernel(name, "cpu")?.kernelFunc === nativeKernels!.get(name)!.kernelFunc);
+}
+
+/** Sets the native kernels' thread count (the calling thread included). */
+export function setNativeThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`native threads: expected a whole number >= 1, got ${threads}`);
+  const loaded = loadNativeAddon();
+  if (!loaded.ok) throw new UsageError(loaded.reason);
+  loaded.addon.setThreads(threads);
+}
+
+/** The addon, for benchmarks and tests that call it directly; undefined when it is not built. */
+export function nativeAddon(): NativeAddon | undefined {
+  const loaded = loadNativeAddon();
+  return loaded.ok ? loaded.addon : undefined;
 }

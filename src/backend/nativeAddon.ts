@@ -1,0 +1,67 @@
+/**
+ * The compiled addon of native/ (built by `npm install` through node-gyp) and its JavaScript face.
+ * Loading never throws: a missing or broken build gives the reason, and the caller falls back to
+ * the pure-JS tfjs kernels.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Activation codes of native/src/gemm/gemm.h (enum class Activation). */
+export const nativeActivation = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  leakyrelu: 4,
+  prelu: 5,
+  sigmoid: 6,
+} as const;
+export type NativeActivationName = keyof typeof nativeActivation;
+
+export interface NativeAddon {
+  /**
+   * c[b] = op(a[b % batchA]) · op(b[b % batchB]) (+ bias, then activation), written into c.
+   * a: [batchA, m, k] (or [batchA, k, m] transposed), b: [batchB, k, n] (or [batchB, n, k]), c: [batch, m, n];
+   * bias and prelu weights have 1 or n elements.
+   */
+  matMul(
+    a: Float32Array, b: Float32Array, c: Float32Array,
+    batch: number, batchA: number, batchB: number, m: number, n: number, k: number,
+    transposeA: boolean, transposeB: boolean,
+    bias: Float32Array | null, activation: number, leakyAlpha: number, prelu: Float32Array | null,
+  ): void;
+  /** The micro-kernel family in use: "AVX-512 FMA", "AVX2 FMA" or "portable". */
+  gemmIsa(): string;
+  /** Switches the micro-kernel family; false when this CPU lacks it. */
+  selectGemmIsa(isa: "avx512" | "avx2" | "portable"): boolean;
+  /** Total threads doing kernel work, the calling thread included. */
+  setThreads(count: number): void;
+  threads(): number;
+}
+
+export const nativeAddonPath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../native/build/Release/llm2llm_native.node",
+);
+
+let loaded: { ok: true; addon: NativeAddon } | { ok: false; reason: string } | undefined;
+
+/** The addon, loaded once per process, or why it is not there. */
+export function loadNativeAddon(): { ok: true; addon: NativeAddon } | { ok: false; reason: string } {
+  if (loaded) return loaded;
+  if (!existsSync(nativeAddonPath)) {
+    loaded = {
+      ok: false,
+      reason: `native addon not built (${path.relative(process.cwd(), nativeAddonPath)} missing; run \`npm run build:native\`, which needs g++, make and python3)`,
+    };
+    return loaded;
+  }
+  try {
+    loaded = { ok: true, addon: createRequire(import.meta.url)(nativeAddonPath) as NativeAddon };
+  } catch (error) {
+    loaded = { ok: false, reason: `native addon failed to load: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return loaded;
+}

@@ -1,0 +1,232 @@
+/**
+ * The native matmul kernels (native/, src/backend/nativeMatMul.ts) against float64 references and
+ * against the tfjs cpu backend's own JavaScript kernels: every transpose and batch-broadcast case,
+ * odd and prime sizes from 1 to 1000, the fused bias + activations, gradients through tf.grads,
+ * every micro-kernel family this CPU has, and 1 vs 2 threads. Inputs are fresh random numbers each run.
+ *
+ * The addon is built by `npm install` / `npm ci`; if it is missing these tests fail and say why
+ * (set LLM2LLM_NATIVE_OPTIONAL=1 to skip them on a machine without a C++ toolchain).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  nativeAddon,
+  nativeKernelsActive,
+  registerNativeKernels,
+  setNativeThreads,
+  useNativeKernels,
+} from "../src/backend/nativeKernels.js";
+import { maxScaledError, pickRows, referenceMatMul, relativeError, type ProductShape } from "./helpers/matmulReference.js";
+
+await tf.setBackend("cpu");
+const registered = registerNativeKernels();
+const optional = process.env.LLM2LLM_NATIVE_OPTIONAL === "1";
+if (!registered.ok) {
+  console.warn(`native-matmul: ${registered.reason}${optional ? " (skipped: LLM2LLM_NATIVE_OPTIONAL=1)" : ""}`);
+}
+const tolerance = 1e-5;
+const defaultThreads = nativeAddon()?.threads() ?? 1;
+
+function withJsKernels<T>(fn: () => T): T {
+  useNativeKernels(false);
+  try {
+    return fn();
+  } finally {
+    useNativeKernels(true);
+  }
+}
+
+function productShape(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): ProductShape {
+  const size = (shape: number[]) => shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  const [ar, br] = [aShape.length, bShape.length];
+  const batchA = size(aShape);
+  const batchB = size(bShape);
+  return {
+    batch: Math.max(batchA, batchB), batchA, batchB,
+    m: transposeA ? aShape[ar - 1]! : aShape[ar - 2]!,
+    n: transposeB ? bShape[br - 2]! : bShape[br - 1]!,
+    k: transposeA ? aShape[ar - 2]! : aShape[ar - 1]!,
+    transposeA, transposeB,
+  };
+}
+
+/**
+ * Native matMul vs the float64 reference and (when `againstJs`) vs the tfjs JS kernel. Products
+ * with more than `sampleAbove` rows are compared on 40 random rows (all columns, all batches).
+ */
+async function checkMatMul(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean, againstJs = true) {
+  const label = `[${aShape}]${transposeA ? "ᵀ" : ""} x [${bShape}]${transposeB ? "ᵀ" : ""}`;
+  const a = tf.randomUniform(aShape, -1, 1);
+  const b = tf.randomUniform(bShape, -1, 1);
+  const native = tf.matMul(a, b, transposeA, transposeB);
+  const values = await native.data();
+  const shape = productShape(aShape, bShape, transposeA, transposeB);
+  const sampleAbove = 200;
+  const rows = shape.m > sampleAbove ? Array.from({ length: 40 }, () => randomInt(shape.m)) : undefined;
+  const ref = referenceMatMul(await a.data(), await b.data(), shape, rows);
+  const checked = rows ? pickRows(values, shape.batch, shape.m, shape.n, rows) : values;
+  expect(maxScaledError(checked, ref), label).toBeLessThanOrEqual(tolerance);
+  expect(relativeError(checked, ref.value), label).toBeLessThanOrEqual(tolerance);
+  if (againstJs) {
+    const js = withJsKernels(() => tf.matMul(a, b, transposeA, transposeB));
+    expect(native.shape, label).toEqual(js.shape);
+    expect(relativeError(values, await js.data()), label).toBeLessThanOrEqual(tolerance);
+    js.dispose();
+  }
+  tf.dispose([a, b, native]);
+}
+
+function randomInt(below: number): number {
+  return Math.floor(Math.random() * below);
+}
+
+const transposes: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+const oddSizes = [1, 2, 3, 5, 7, 11, 13, 16, 17, 31, 32, 33, 47, 64, 97, 127, 131];
+const shapeOf = (rows: number, cols: number, transposed: boolean) => (transposed ? [cols, rows] : [rows, cols]);
+
+describe("native addon", () => {
+  it.skipIf(optional && !registered.ok)("is built and registered into the tfjs cpu backend", () => {
+    expect(registered.ok ? "ok" : registered.reason).toBe("ok");
+    expect(nativeKernelsActive()).toBe(true);
+  });
+});
+
+describe.skipIf(!registered.ok)("native matMul", () => {
+  afterAll(() => setNativeThreads(defaultThreads));
+
+  it("equals the reference and the JS kernel for odd and prime sizes, every transpose", async () => {
+    for (const [transposeA, transposeB] of transposes) {
+      for (let trial = 0; trial < 24; trial++) {
+        const pick = () => oddSizes[randomInt(oddSizes.length)]!;
+        const [m, n, k] = [pick(), pick(), pick()];
+        await checkMatMul(shapeOf(m, k, transposeA), shapeOf(k, n, transposeB), transposeA, transposeB);
+      }
+    }
+  });
+
+  it("equals the float64 reference at sizes up to 1000, every transpose", async () => {
+    for (const [transposeA, transposeB] of transposes) {
+      await checkMatMul([1000, 1000], [1000, 1000], transposeA, transposeB, false);
+      const [m, n, k] = [997, 613, 509];
+      await checkMatMul(shapeOf(m, k, transposeA), shapeOf(k, n, transposeB), transposeA, transposeB, false);
+    }
+  });
+
+  it("broadcasts batches as the tfjs kernel does", async () => {
+    const [m, n, k] = [19, 23, 29];
+    const cases: number[][][] = [
+      [[4], []], [[], [4]], [[4], [4]], [[1], [5]], [[5], [1]], [[2, 3], [3]], [[3], [2, 3]],
+      [[2, 3], [2, 3]], [[2, 3], [1, 1]], [[2, 3], [2, 1]], // the last: tfjs reads B[b % 2], not numpy's rule
+    ];
+    for (const [outerA = [], outerB = []] of cases) {
+      for (const [transposeA, transposeB] of transposes) {
+        await checkMatMul([...outerA, ...shapeOf(m, k, transposeA)], [...outerB, ...shapeOf(k, n, transposeB)], transposeA, transposeB);
+      }
+    }
+  });
+
+  it("leaves batch shapes the tfjs kernel cannot pair to it, with the same outcome", () => {
+    const a = tf.randomUniform([2, 1, 4, 5]);
+    const b = tf.randomUniform([1, 3, 5, 6]);
+    const outcome = (fn: () => tf.Tensor) => {
+      try {
+        const t = fn();
+        return { shape: t.shape, values: Array.from(t.dataSync()) };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    };
+    expect(outcome(() => tf.matMul(a, b))).toEqual(withJsKernels(() => outcome(() => tf.matMul(a, b))));
+    tf.dispose([a, b]);
+  });
+
+  it("fuses bias and every activation like the JS _FusedMatMul kernel", async () => {
+    const [m, n, k] = [37, 45, 53];
+    const activations = ["linear", "relu", "relu6", "elu", "leakyrelu", "prelu", "sigmoid"] as const;
+    const biasShapes = [undefined, [n], [1], [], [m, n]]; // [m, n] is not per-column: the JS kernel takes it
+    for (const activation of activations) {
+      for (const biasShape of biasShapes) {
+        for (const preluShape of activation === "prelu" ? [[n], [1], [m, n]] : [undefined]) {
+          for (const [transposeA, transposeB] of transposes) {
+            const a = tf.randomUniform([3, ...shapeOf(m, k, transposeA)] as [number, number, number], -1, 1);
+            const b = tf.randomUniform(shapeOf(k, n, transposeB) as [number, number], -1, 1);
+            const bias = biasShape && tf.randomUniform(biasShape, -2, 2);
+            const preluActivationWeights = preluShape && tf.randomUniform(preluShape, 0, 1);
+            const args = { a, b, transposeA, transposeB, bias, activation, preluActivationWeights, leakyreluAlpha: 0.15 };
+            const native = tf.fused.matMul(args);
+            const js = withJsKernels(() => tf.fused.matMul(args));
+            const label = `${activation}, bias [${biasShape}], prelu [${preluShape}], transposes ${transposeA} ${transposeB}`;
+            expect(native.shape, label).toEqual(js.shape);
+            expect(relativeError(await native.data(), await js.data()), label).toBeLessThanOrEqual(tolerance);
+            tf.dispose([a, b, native, js, ...(bias ? [bias] : []), ...(preluActivationWeights ? [preluActivationWeights] : [])]);
+          }
+        }
+      }
+    }
+  });
+
+  it("gives the JS kernels' gradients through tf.grads (they run on the native BatchMatMul)", async () => {
+    const [m, n, k] = [33, 41, 27];
+    for (const [transposeA, transposeB] of transposes) {
+      for (const fused of [false, true]) {
+        const a = tf.randomUniform([2, ...shapeOf(m, k, transposeA)], -1, 1);
+        const b = tf.randomUniform([2, ...shapeOf(k, n, transposeB)], -1, 1);
+        const bias = tf.randomUniform([n], -1, 1);
+        const weights = tf.randomUniform([2, m, n], -1, 1);
+        // Linear + bias stays one _FusedMatMul under the tape; its gradient is BatchMatMuls.
+        const product = (x: tf.Tensor, y: tf.Tensor) =>
+          fused
+            ? tf.fused.matMul({ a: x as tf.Tensor3D, b: y as tf.Tensor3D, transposeA, transposeB, bias })
+            : tf.matMul(x, y, transposeA, transposeB);
+        const gradsOf = () => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(product(x, y), weights)))([a, b]);
+        expect(nativeKernelsActive()).toBe(true);
+        const profile = await tf.profile(() => gradsOf());
+        expect(profile.kernelNames).toContain("BatchMatMul");
+        const native = gradsOf();
+        const js = withJsKernels(gradsOf);
+        for (let i = 0; i < 2; i++) {
+          const label = `grad ${"ab"[i]}, fused ${fused}, transposes ${transposeA} ${transposeB}`;
+          expect(native[i]!.shape, label).toEqual(js[i]!.shape);
+          expect(relativeError(await native[i]!.data(), await js[i]!.data()), label).toBeLessThanOrEqual(tolerance);
+        }
+        tf.dispose([a, b, bias, weights, ...native, ...js]);
+      }
+    }
+  });
+
+  it("gives bit-identical results with 1 and 2 threads", async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[517, 300], [300, 1023], false, false],
+      [[3, 200, 301], [250, 301], false, true],
+      [[2, 300, 129], [2, 300, 77], true, false],
+      [[1, 64, 700], [5, 700, 64], false, false],
+    ];
+    for (const [aShape, bShape, transposeA, transposeB] of cases) {
+      const a = tf.randomUniform(aShape, -1, 1);
+      const b = tf.randomUniform(bShape, -1, 1);
+      setNativeThreads(1);
+      const one = tf.matMul(a, b, transposeA, transposeB);
+      setNativeThreads(2);
+      const two = tf.matMul(a, b, transposeA, transposeB);
+      expect(await two.data()).toEqual(await one.data());
+      tf.dispose([a, b, one, two]);
+    }
+  });
+
+  it("is correct with every micro-kernel family this CPU runs", async () => {
+    const addon = nativeAddon()!;
+    const keyOf: Record<string, "avx512" | "avx2" | "portable"> = { "AVX-512 FMA": "avx512", "AVX2 FMA": "avx2", portable: "portable" };
+    const original = keyOf[addon.gemmIsa()]!;
+    try {
+      for (const isa of ["avx512", "avx2", "portable"] as const) {
+        if (!addon.selectGemmIsa(isa)) continue;
+        for (const [transposeA, transposeB] of transposes) {
+          await checkMatMul([2, ...shapeOf(131, 263, transposeA)], shapeOf(263, 97, transposeB), transposeA, transposeB);
+          await checkMatMul(shapeOf(7, 300, transposeA), shapeOf(300, 45, transposeB), transposeA, transposeB);
+        }
+      }
+    } finally {
+      addon.selectGemmIsa(original);
+    }
+  });
+});
