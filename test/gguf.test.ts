@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, describe, expect, it } from "vitest";
-import { GgmlType, halfToFloat, openGguf, writeGguf } from "../src/gguf/index.js";
-import { skipWithout, tinyRandomLlama } from "./fixtures.js";
+import { checkGgufFile, GgmlType, halfToFloat, openGguf, writeGguf } from "../src/gguf/index.js";
+import { skipWithout, tinyRandomLlama, vocabDir } from "./fixtures.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "llm2llm-gguf-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,5 +61,17 @@ describe("writing F32 and F16 tensors", () => {
     expect(await read.readTensor("a")).toEqual(a);
     const bBack = await read.readTensor("b");
     for (let i = 0; i < b.length; i++) expect(Math.abs(bBack[i]! - b[i]!)).toBeLessThanOrEqual(Math.abs(b[i]!) * 2 ** -11);
+  });
+});
+
+describe.skipIf(skipWithout("fixtures"))("the size check walks large metadata", () => {
+  // Regression: the walk read a field from its 1 MiB window before refilling it, so a length that straddled
+  // the window's end came out as garbage and ggml-vocab-gpt-2.gguf (merges past 1 MiB) was called truncated.
+  it("accepts every vocabulary GGUF, whose tokenizer arrays span several read windows", async () => {
+    const { readdirSync } = await import("node:fs");
+    for (const name of readdirSync(vocabDir).filter((f) => f.endsWith(".gguf"))) {
+      const summary = await checkGgufFile(path.join(vocabDir, name));
+      expect([name, summary.tensorCount]).toEqual([name, 0]);
+    }
   });
 });

@@ -9,6 +9,8 @@ export interface TinyLlamaOptions {
   path: string;
   vocabGguf: string;
   type: GgmlType;
+  /** Type of output.weight (default: `type`). */
+  outputType?: GgmlType;
   nEmbd?: number;
   nFf?: number;
   nHead?: number;
@@ -59,7 +61,7 @@ export async function writeTinyLlama(options: TinyLlamaOptions): Promise<GgufTen
   }
   tensors.push(
     { name: "output_norm.weight", shape: [nEmbd], type: GgmlType.F32, data: new Float32Array(nEmbd).fill(1) },
-    matrix("output.weight", [nEmbd, nVocab]),
+    { ...matrix("output.weight", [nEmbd, nVocab]), type: options.outputType ?? type },
   );
   const architecture = {
     context_length: 128, embedding_length: nEmbd, block_count: nLayer, feed_forward_length: nFf,

@@ -150,12 +150,15 @@ class WindowReader {
     return this.window.subarray(at, at + n);
   }
 
+  // ensure() may replace this.window: it must run before this.window is read.
   async u32(): Promise<number> {
-    return this.window.readUInt32LE(await this.ensure(4, "a 4-byte field"));
+    const at = await this.ensure(4, "a 4-byte field");
+    return this.window.readUInt32LE(at);
   }
 
   async u64(): Promise<bigint> {
-    return this.window.readBigUInt64LE(await this.ensure(8, "an 8-byte field"));
+    const at = await this.ensure(8, "an 8-byte field");
+    return this.window.readBigUInt64LE(at);
   }
 
   async skip(n: bigint, what: string): Promise<void> {
