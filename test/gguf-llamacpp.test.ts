@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Token } from "node-llama-cpp";
 import { afterAll, describe, expect, it } from "vitest";
 import { getLlamaCpp } from "../src/backend/llamaCpp.js";
 import { GgmlType, openGguf } from "../src/gguf/index.js";
@@ -44,7 +45,7 @@ describe.skipIf(skipWithout("fixtures"))("llama.cpp loads what writeGguf writes"
 
         const embeddings = await model.createEmbeddingContext({ contextSize: 16 });
         for (const token of [1, 2, 917, 31999]) {
-          const fromLlamaCpp = (await embeddings.getEmbeddingFor([token])).vector;
+          const fromLlamaCpp = (await embeddings.getEmbeddingFor([token as Token])).vector;
           const row = tokenEmbd.subarray(token * nEmbd, (token + 1) * nEmbd);
           let sumSquares = 0;
           for (const v of row) sumSquares += v * v;
