@@ -1,0 +1,132 @@
+/**
+ * A teacher LLM run locally by llama.cpp (node-llama-cpp): one model, ONE context with N parallel sequences,
+ * one LlamaChat per sequence. A batch of requests runs N at a time, each on its own sequence; llama.cpp
+ * evaluates the N sequences' tokens together in one batch per step, which is where the speedup comes from.
+ *
+ * Structured requests are constrained by node-llama-cpp's JSON-schema grammar, so each completion parses.
+ * Sampling is per request (temperature / top-p / top-k / seed / max tokens); the seed goes to llama.cpp's
+ * sampler as given, so the same request gives the same text on any sequence.
+ */
+import { existsSync } from "node:fs";
+import { LlamaChat, type ChatHistoryItem, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
+import { getLlamaCpp } from "../backend/llamaCpp.js";
+import { MissingFileError } from "../errors.js";
+import type { Teacher, TeacherCompletion, TeacherRequest } from "../seams.js";
+import { chatWrapperFor } from "./chatWrapper.js";
+import { sha256OfFile } from "./fileHash.js";
+import { runPool } from "./runPool.js";
+import type { LocalTeacherOptions } from "./types.js";
+
+const DEFAULT_PARALLEL = 4;
+const DEFAULT_CONTEXT = 2048;
+
+export class LocalTeacher implements Teacher {
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private disposed = false;
+
+  private constructor(
+    /** sha256 of the GGUF file. */
+    readonly id: string,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly chats: LlamaChat[],
+  ) {}
+
+  static async load(options: LocalTeacherOptions): Promise<LocalTeacher> {
+    if (!existsSync(options.modelPath)) throw new MissingFileError(options.modelPath, "teacher model");
+    const parallel = Math.max(1, Math.floor(options.parallel ?? DEFAULT_PARALLEL));
+    const llama = await getLlamaCpp();
+    // Hash the file while llama.cpp loads it: both read the same bytes, and neither waits for the other.
+    const [id, model] = await Promise.all([sha256OfFile(options.modelPath), llama.loadModel({ modelPath: options.modelPath })]);
+    try {
+      const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize);
+      const context = await model.createContext({
+        sequences: parallel,
+        contextSize,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      });
+      const chatWrapper = chatWrapperFor(model, options.chatWrapper);
+      const chats = Array.from({ length: parallel }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper }));
+      return new LocalTeacher(id, llama, model, context, chats);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  }
+
+  /** Parallel sequences in the context. */
+  get parallel(): number {
+    return this.chats.length;
+  }
+
+  /** The chat wrapper resolved from the GGUF (`General` when the file has no chat template). */
+  get chatWrapperName(): string {
+    return this.chats[0]!.chatWrapper.wrapperName;
+  }
+
+  /** Runs every request, N at a time; results in request order, `onDone` as each finishes. */
+  async complete(requests: TeacherRequest[], onDone?: (done: TeacherCompletion) => void): Promise<TeacherCompletion[]> {
+    if (this.disposed) throw new Error("LocalTeacher.complete after dispose");
+    return runPool(requests, this.chats.length, async (request, _index, slot) => {
+      const completion = await this.completeOne(this.chats[slot]!, request);
+      onDone?.(completion);
+      return completion;
+    });
+  }
+
+  private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {
+    let tokens = 0;
+    try {
+      const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
+      const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
+      const response = await chat.generateResponse(chatHistory(request), {
+        maxTokens,
+        temperature,
+        ...(topP !== undefined ? { topP } : {}),
+        ...(topK !== undefined ? { topK } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(grammar ? { grammar } : {}),
+        onToken: (generated) => {
+          tokens += generated.length;
+        },
+      });
+      return { id: request.id, text: response.response, tokens, truncated: response.metadata.stopReason === "maxTokens" };
+    } catch (error) {
+      // One bad request (a prompt longer than the context, say) is counted, not fatal to the batch.
+      return { id: request.id, text: "", tokens, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** One grammar per distinct schema, shared by every sequence (its evaluation state is per generation). */
+  private grammarFor(schema: object): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      // node-llama-cpp's GbnfJsonSchema type is narrower than `object`; the schema comes from src/augment.
+      grammar = this.llama.createGrammarForJsonSchema(schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  /** Frees the context and the model (the loop calls this before training, so one model is resident). */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const chat of this.chats) chat.dispose({ disposeSequence: true });
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+/** Seam messages → node-llama-cpp chat history, ending in an empty model turn for the reply. */
+export function chatHistory(request: TeacherRequest): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  if (request.system) history.push({ type: "system", text: request.system });
+  for (const message of request.messages) {
+    history.push(message.role === "user" ? { type: "user", text: message.content } : { type: "model", response: [message.content] });
+  }
+  history.push({ type: "model", response: [] });
+  return history;
+}

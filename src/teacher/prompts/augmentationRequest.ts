@@ -1,0 +1,78 @@
+/**
+ * One teacher request per wrong seed example, in the paper's layout: system prompt, one worked example
+ * (user + assistant turns), then the seed example with its answer key and "generate k similar …".
+ * Structured mode asks for JSON and attaches the task kind's schema (src/augment), so a local teacher's
+ * grammar — or an endpoint's `response_format` — makes every completion parse.
+ */
+import { augmentationJsonSchema, type LengthBounds } from "../../augment/index.js";
+import type { Example, Provenance, SamplingOptions, Task, TaskKind, TeacherRequest } from "../../seams.js";
+import { sha256OfText } from "../fileHash.js";
+import { requestSeed } from "../requestSeed.js";
+import { classificationPrompts } from "./classificationPrompts.js";
+import { mathPrompts } from "./mathPrompts.js";
+import { multipleChoicePrompts } from "./multipleChoicePrompts.js";
+import type { KindPrompts } from "./types.js";
+
+const PROMPTS: Readonly<Record<TaskKind, KindPrompts>> = {
+  math: mathPrompts,
+  classification: classificationPrompts,
+  "multiple-choice": multipleChoicePrompts,
+};
+
+export interface AugmentationRequestOptions {
+  /** New examples to ask for (the paper's k). */
+  k: number;
+  /** JSON output constrained by the task kind's schema, or the paper's free text. */
+  structured: boolean;
+  /** Sampling for every request; its `seed` is the run seed, from which each request's own seed is derived. */
+  sampling: SamplingOptions;
+  iteration: number;
+  /** Retry rounds for the same seed example get their own request id, hence their own sampling seed. */
+  round?: number;
+  /** The student's wrong answer, shown to the teacher when given. */
+  studentAnswer?: string;
+  /** Length bounds the schema enforces (the same the validate filter applies). */
+  bounds?: LengthBounds;
+}
+
+export interface AugmentationRequest {
+  request: TeacherRequest;
+  /** sha256 of the exact prompt: system prompt and every message, as sent. */
+  promptHash: string;
+  seed: Example;
+  format: "free-text" | "json";
+}
+
+export function augmentationRequest(task: Task, seed: Example, options: AugmentationRequestOptions): AugmentationRequest {
+  const prompts = PROMPTS[task.kind];
+  const worked = prompts.workedExample(task);
+  const system = prompts.system(task, options.structured);
+  const messages: TeacherRequest["messages"] = [
+    { role: "user", content: worked.user },
+    { role: "assistant", content: options.structured ? JSON.stringify({ examples: worked.examples }) : worked.freeText },
+    { role: "user", content: prompts.request(task, seed, options.k, options.studentAnswer) },
+  ];
+  const id = `it${options.iteration}:${seed.id}:${options.round ?? 0}`;
+  const sampling: SamplingOptions = { ...options.sampling };
+  if (options.sampling.seed !== undefined) sampling.seed = requestSeed(options.sampling.seed, id);
+  const request: TeacherRequest = { id, system, messages, sampling };
+  if (options.structured) {
+    request.jsonSchema = augmentationJsonSchema(task.kind, {
+      count: options.k,
+      labels: task.labels,
+      choiceCount: (task as { choiceCount?: number }).choiceCount ?? seed.choices?.length,
+      bounds: options.bounds,
+    });
+  }
+  return { request, promptHash: promptHash(request), seed, format: options.structured ? "json" : "free-text" };
+}
+
+/** Hash of the prompt as the teacher receives it, before any chat template. */
+export function promptHash(request: Pick<TeacherRequest, "system" | "messages">): string {
+  return sha256OfText(JSON.stringify({ system: request.system ?? null, messages: request.messages }));
+}
+
+/** The provenance fields a request fixes (all but the source id, which the filter adds). */
+export function requestProvenance(built: AugmentationRequest, teacherId: string, iteration: number): Omit<Provenance, "sourceId"> {
+  return { iteration, teacherId, promptHash: built.promptHash, sampling: built.request.sampling };
+}

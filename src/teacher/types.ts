@@ -1,0 +1,47 @@
+/** Options of the two teachers; defaults are documented beside each field. */
+import type { ChatWrapperChoice } from "./chatWrapper.js";
+
+export interface LocalTeacherOptions {
+  /** The teacher GGUF. */
+  modelPath: string;
+  /** Parallel sequences in the one context: how many requests generate at once. Default 4. */
+  parallel?: number;
+  /** Tokens per sequence (prompt + completion). Default min(2048, the model's training context). */
+  contextSize?: number;
+  /** llama.cpp threads; default: node-llama-cpp's choice (all math cores). */
+  threads?: number;
+  /** Chat template; default "auto" (from the GGUF, GeneralChatWrapper when it has none). */
+  chatWrapper?: ChatWrapperChoice;
+}
+
+export interface EndpointTeacherOptions {
+  /** Base URL of an OpenAI-compatible API, up to and including `/v1`. */
+  baseUrl: string;
+  /** Model name the server knows. */
+  model: string;
+  /** Bearer token; default: the LLM2LLM_TEACHER_API_KEY environment variable. */
+  apiKey?: string;
+  /** Requests in flight at once. Default 4. */
+  concurrency?: number;
+  /** Retries after the first attempt for 429, 5xx, timeouts, dropped connections and malformed bodies. Default 4. */
+  maxRetries?: number;
+  /** Time limit of one attempt (headers and body), ms. Default 120000. */
+  timeoutMs?: number;
+  /** First backoff, ms; doubles each retry, with full jitter. Default 500. */
+  backoffMs?: number;
+  /** Longest wait between attempts, Retry-After included, ms. Default 30000. */
+  maxBackoffMs?: number;
+  /** Server-sent events instead of one JSON body. Default false. */
+  stream?: boolean;
+}
+
+/** What an endpoint teacher went through, for the summary. */
+export interface EndpointStats {
+  requests: number;
+  attempts: number;
+  retries: number;
+  /** Requests that failed after every retry (their completions carry `error`). */
+  failures: number;
+  /** Whether the server refused `response_format: json_schema`, so structured requests went out as plain chat. */
+  jsonSchemaRefused: boolean;
+}
