@@ -1,0 +1,66 @@
+/** `llm2llm inspect <model.gguf> [--json]`: architecture, parameters, tensor types, tokenizer and context of a GGUF. */
+import type { CommandModule } from "yargs";
+import { openGguf } from "../gguf/index.js";
+import { summarizeGguf, type GgufModelSummary } from "../gguf/modelSummary.js";
+import { jsonOption, printJson, say } from "./output.js";
+
+interface InspectArgs {
+  model: string;
+  json: boolean;
+}
+
+export const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: "inspect <model>",
+  describe: "show a GGUF file's architecture, parameter count, tensor types, tokenizer and context length",
+  builder: (y) =>
+    y.positional("model", { type: "string", demandOption: true, describe: "path to a .gguf file" }).options(jsonOption),
+  handler: async (args) => {
+    const summary = summarizeGguf(await openGguf(args.model));
+    if (args.json) return printJson(summary);
+    say(false, describeSummary(summary));
+  },
+};
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+function describeSummary(s: GgufModelSummary): string {
+  const h = s.hyperparameters;
+  const t = s.tokenizer;
+  const show = (value: unknown) => (value === undefined ? "?" : Array.isArray(value) ? `[${value.join(", ")}]` : String(value));
+  const lines = [
+    `file:          ${s.file} (${formatCount(s.fileSize)} bytes, GGUF v${s.ggufVersion})`,
+    `architecture:  ${s.architecture || "?"}${s.name ? ` (${s.name})` : ""}`,
+  ];
+  if (s.vocabOnly) {
+    lines.push("tensors:       none: a vocabulary-only GGUF (tokenizer only, no weights)");
+  } else {
+    const types = Object.entries(s.tensorTypes).map(([type, count]) => `${type} ×${count}`).join(", ");
+    lines.push(
+      `parameters:    ${formatCount(s.parameters)} (${s.parameters.toLocaleString("en-US")})`,
+      `tensors:       ${s.tensorCount}: ${types}${s.fileType ? ` (file type ${s.fileType})` : ""}`,
+    );
+    if (s.unreadableTensorTypes.length) {
+      lines.push(`               llm2llm cannot read ${s.unreadableTensorTypes.join(", ")}: llama.cpp can run this file, the tfjs student cannot load it`);
+    }
+    lines.push(
+      `context:       ${show(h.contextLength)} tokens`,
+      `layers:        ${show(h.blockCount)}, embedding ${show(h.embeddingLength)}, feed-forward ${show(h.feedForwardLength)}`,
+      `heads:         ${show(h.headCount)} query, ${show(h.headCountKv ?? h.headCount)} key/value${h.ropeDimensionCount ? `, rope dim ${h.ropeDimensionCount}` : ""}`,
+    );
+  }
+  if (t) {
+    lines.push(
+      `tokenizer:     ${show(t.model)}${t.pre ? ` / ${t.pre}` : ""}, ${show(t.vocabSize)} tokens${t.mergesCount ? `, ${t.mergesCount} merges` : ""}` +
+        `, bos ${show(t.bosTokenId)}, eos ${show(t.eosTokenId)}${t.addBosToken === undefined ? "" : `, add bos ${t.addBosToken}`}` +
+        (t.hasChatTemplate ? ", chat template" : ""),
+    );
+  } else {
+    lines.push("tokenizer:     none");
+  }
+  return lines.join("\n");
+}
