@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { getLlamaCpp } from "../src/backend/llamaCpp.js";
 import { augmentFilter, type TeacherOutput } from "../src/augment/augmentFilter.js";
 import { parseFreeText } from "../src/augment/parseFreeText.js";
 import { lcsLength, rougeL, rougeTokens, RougeLIndex } from "../src/augment/rougeL.js";
@@ -96,11 +97,11 @@ describe("free-text parser", () => {
 describe("structured output", () => {
   it("exports a JSON schema per task kind", () => {
     const math = augmentationJsonSchema("math", { count: 2 });
-    expect(math.properties.examples).toMatchObject({ minItems: 2, maxItems: 2, items: { required: ["question", "answer"] } });
+    expect(math.properties!.examples).toMatchObject({ minItems: 2, maxItems: 2, items: { required: ["question", "answer"] } });
     const cls = augmentationJsonSchema("classification", { count: 1, labels: ["negative", "positive"] });
-    expect(cls.properties.examples.items.properties.answer).toEqual({ enum: ["negative", "positive"] });
+    expect(cls.properties!.examples).toMatchObject({ items: { properties: { answer: { enum: ["negative", "positive"] } } } });
     const mc = augmentationJsonSchema("multiple-choice", { count: 1, choiceCount: 5 });
-    expect(mc.properties.examples.items.properties).toMatchObject({ choices: { minItems: 5, maxItems: 5 }, answer: { enum: ["A", "B", "C", "D", "E"] } });
+    expect(mc.properties!.examples).toMatchObject({ items: { properties: { choices: { minItems: 5, maxItems: 5 }, answer: { enum: ["A", "B", "C", "D", "E"] } } } });
     expect(() => augmentationJsonSchema("classification", { count: 1 })).toThrow(/label set/);
   });
   it("parses JSON, tolerating a code fence, and reports bad JSON", () => {
@@ -108,6 +109,21 @@ describe("structured output", () => {
     expect(parseStructured('{"examples":[{"question":"q","label":"positive"}]}')).toEqual({ ok: true, candidates: [{ question: "q", answer: "positive" }] });
     expect(parseStructured('{"examples":[{"question":"q","ans')).toMatchObject({ ok: false, reason: "invalid-json" });
     expect(parseStructured('{"items":[]}')).toMatchObject({ ok: false, reason: "wrong-shape" });
+  });
+});
+
+describe("the schema as node-llama-cpp's JSON-schema grammar", () => {
+  it("compiles for every kind, and the grammar's own validation agrees with the label set", async () => {
+    const llama = await getLlamaCpp();
+    const schemas = [
+      augmentationJsonSchema("math", { count: 2 }),
+      augmentationJsonSchema("classification", { count: 1, labels: ["negative", "positive"] }),
+      augmentationJsonSchema("multiple-choice", { count: 1, choiceCount: 5 }),
+    ];
+    const grammars = await Promise.all(schemas.map((schema) => llama.createGrammarForJsonSchema(schema)));
+    const good = '{"examples": [{"question": "what a lovely film", "answer": "positive"}]}';
+    expect(grammars[1]!.parse(good)).toEqual(parseStructured(good).ok && { examples: [{ question: "what a lovely film", answer: "positive" }] });
+    expect(() => grammars[1]!.parse('{"examples": [{"question": "what a lovely film", "answer": "neutral"}]}')).toThrow();
   });
 });
 

@@ -5,6 +5,7 @@
  * `response_format`); its string length limits keep a constrained completion finite, and are the same
  * bounds the validate filter applies.
  */
+import type { GbnfJsonObjectSchema, GbnfJsonSchema } from "node-llama-cpp";
 import type { TaskKind } from "../seams.js";
 import { LETTERS } from "../tasks/multipleChoiceTask.js";
 import type { Candidate } from "./parseFreeText.js";
@@ -33,17 +34,18 @@ export interface SchemaOptions {
 }
 
 /** A JSON schema in the subset node-llama-cpp's grammar and OpenAI-style `response_format` both accept. */
-export function augmentationJsonSchema(kind: TaskKind, options: SchemaOptions) {
+export function augmentationJsonSchema(kind: TaskKind, options: SchemaOptions): GbnfJsonObjectSchema {
   const bounds = options.bounds ?? DEFAULT_LENGTH_BOUNDS[kind];
   const question = { type: "string", minLength: bounds.minQuestionChars, maxLength: bounds.maxQuestionChars } as const;
-  let item;
+  // `required` is ignored by the grammar (every property is required there) but needed by OpenAI-style servers.
+  let item: GbnfJsonSchema;
   if (kind === "math") {
     item = {
       type: "object",
       properties: { question, answer: { type: "string", minLength: 1, maxLength: bounds.maxAnswerChars, description: "rationale with every calculation, ending with a line `#### <number>`" } },
       required: ["question", "answer"],
       additionalProperties: false,
-    } as const;
+    };
   } else if (kind === "classification") {
     if (!options.labels?.length) throw new Error("augmentationJsonSchema: classification needs the label set");
     item = {
@@ -51,7 +53,7 @@ export function augmentationJsonSchema(kind: TaskKind, options: SchemaOptions) {
       properties: { question, answer: { enum: [...options.labels] } },
       required: ["question", "answer"],
       additionalProperties: false,
-    } as const;
+    };
   } else {
     const choiceCount = options.choiceCount ?? 4;
     item = {
@@ -68,14 +70,14 @@ export function augmentationJsonSchema(kind: TaskKind, options: SchemaOptions) {
       },
       required: ["question", "choices", "answer"],
       additionalProperties: false,
-    } as const;
+    };
   }
   return {
     type: "object",
     properties: { examples: { type: "array", items: item, minItems: options.count, maxItems: options.count } },
     required: ["examples"],
     additionalProperties: false,
-  } as const;
+  };
 }
 
 export type StructuredParse = { ok: true; candidates: Candidate[] } | { ok: false; reason: "invalid-json" | "wrong-shape"; detail: string };
