@@ -65,6 +65,8 @@ thread_local PackBuffers pack_buffers;
 
 // Below this many flops a product runs on the calling thread: waking a worker costs more.
 constexpr double kParallelFlops = 1 << 18;
+// Narrowest slice of a product given to one task when slicing for load balance.
+constexpr int kMinSliceWidth = 256;
 
 struct Plan {
   const BatchMatMul* problem;
@@ -138,12 +140,15 @@ void batch_matmul(const BatchMatMul& problem) {
   // Few products: slice each one so every thread gets work (columns when C is wide, rows when tall).
   const bool batch_balances = problem.batch >= 4 * threads || problem.batch % threads == 0;
   if (threads > 1 && flops >= kParallelFlops && !batch_balances) {
-    const int parts = threads;
-    if (problem.n >= problem.m && problem.n >= parts * plan.kernel->nr) {
+    // More slices than threads where they stay wide (each slice repacks the other operand), so a
+    // thread slowed by another process on this shared machine does not hold the product back.
+    int parts = threads;
+    while (parts < 4 * threads && std::max(problem.n, problem.m) / (2 * parts) >= kMinSliceWidth) parts *= 2;
+    if (problem.n >= problem.m && problem.n >= threads * plan.kernel->nr) {
       plan.n_parts = parts;
       plan.n_step = round_up((problem.n + parts - 1) / parts, plan.kernel->nr);
       plan.n_parts = (problem.n + plan.n_step - 1) / plan.n_step;
-    } else if (problem.m >= parts * plan.kernel->mr) {
+    } else if (problem.m >= threads * plan.kernel->mr) {
       plan.m_parts = parts;
       plan.m_step = round_up((problem.m + parts - 1) / parts, plan.kernel->mr);
       plan.m_parts = (problem.m + plan.m_step - 1) / plan.m_step;
