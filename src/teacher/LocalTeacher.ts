@@ -23,6 +23,8 @@ const DEFAULT_CONTEXT = 2048;
 export class LocalTeacher implements Teacher {
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private disposed = false;
+  /** The chat wrapper resolved from the GGUF (`General` when the file has no chat template). */
+  readonly chatWrapperName: string;
 
   private constructor(
     /** sha256 of the GGUF file. */
@@ -31,7 +33,9 @@ export class LocalTeacher implements Teacher {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly chats: LlamaChat[],
-  ) {}
+  ) {
+    this.chatWrapperName = chats[0]!.chatWrapper.wrapperName;
+  }
 
   static async load(options: LocalTeacherOptions): Promise<LocalTeacher> {
     if (!existsSync(options.modelPath)) throw new MissingFileError(options.modelPath, "teacher model");
@@ -60,10 +64,6 @@ export class LocalTeacher implements Teacher {
     return this.chats.length;
   }
 
-  /** The chat wrapper resolved from the GGUF (`General` when the file has no chat template). */
-  get chatWrapperName(): string {
-    return this.chats[0]!.chatWrapper.wrapperName;
-  }
 
   /** Runs every request, N at a time; results in request order, `onDone` as each finishes. */
   async complete(requests: TeacherRequest[], onDone?: (done: TeacherCompletion) => void): Promise<TeacherCompletion[]> {

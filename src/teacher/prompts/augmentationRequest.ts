@@ -45,7 +45,7 @@ export interface AugmentationRequest {
 
 export function augmentationRequest(task: Task, seed: Example, options: AugmentationRequestOptions): AugmentationRequest {
   const prompts = PROMPTS[task.kind];
-  const worked = prompts.workedExample(task);
+  const worked = prompts.workedExample(task, seed);
   const system = prompts.system(task, options.structured);
   const messages: TeacherRequest["messages"] = [
     { role: "user", content: worked.user },

@@ -25,24 +25,32 @@ function listChoices(choices: readonly string[]): string {
   return choices.map((c, i) => `(${LETTERS[i]}) ${c.trim()}`).join("\n");
 }
 
-const EXAMPLE: Example = {
-  id: "worked-example",
-  question: "Which organ pumps blood through the human body?",
-  choices: ["The lungs", "The heart", "The liver", "The kidneys"],
-  answer: "B",
-};
-const NEW = { question: "Which organ filters waste from the blood and produces urine?", choices: ["The stomach", "The brain", "The kidneys", "The heart"], answer: "C" };
+/** Worked example pools; the right choice is second, so any choice count from 2 up keeps it. */
+const EXAMPLE_QUESTION = "Which organ pumps blood through the human body?";
+const EXAMPLE_CHOICES = ["The lungs", "The heart", "The liver", "The kidneys", "The stomach", "The brain", "The skin", "The spleen"];
+const NEW_QUESTION = "Which organ filters waste from the blood and produces urine?";
+const NEW_CHOICES = ["The stomach", "The kidneys", "The brain", "The heart", "The lungs", "The liver", "The skin", "The pancreas"];
+
+function choiceCountOf(task: Task, seed: Example): number {
+  const count = (task as { choiceCount?: number }).choiceCount ?? seed.choices?.length ?? 4;
+  return Math.max(2, Math.min(count, EXAMPLE_CHOICES.length));
+}
 
 export const multipleChoicePrompts: KindPrompts = {
   system: (task, structured) => {
     const count = (task as { choiceCount?: number }).choiceCount;
     return `${requirements(task, count ? String(count) : "the same number of")}\n${outputInstruction(structured, FREE_TEXT_FORM, JSON_FORM)}`;
   },
-  workedExample: () => ({
-    user: request(EXAMPLE, 1),
-    freeText: `Sure! Here is a similar question with its choices and the correct answer:\n\n1. Question: ${NEW.question}\n${listChoices(NEW.choices)}\nAnswer: ${NEW.answer}`,
-    examples: [NEW],
-  }),
+  workedExample: (task, seed) => {
+    const n = choiceCountOf(task, seed);
+    const example: Example = { id: "worked-example", question: EXAMPLE_QUESTION, choices: EXAMPLE_CHOICES.slice(0, n), answer: "B" };
+    const made = { question: NEW_QUESTION, choices: NEW_CHOICES.slice(0, n), answer: "B" };
+    return {
+      user: request(example, 1),
+      freeText: `Sure! Here is a similar question with its choices and the correct answer:\n\n1. Question: ${made.question}\n${listChoices(made.choices)}\nAnswer: ${made.answer}`,
+      examples: [made],
+    };
+  },
   request: (_task, seed, k, studentAnswer) => request(seed, k, studentAnswer),
 };
 

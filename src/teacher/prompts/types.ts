@@ -13,7 +13,8 @@ export interface WorkedExample {
 export interface KindPrompts {
   /** The system prompt: the teacher's job and the requirements on what it writes. */
   system(task: Task, structured: boolean): string;
-  workedExample(task: Task): WorkedExample;
+  /** The one worked example; shaped like `seed` where the format depends on it (number of choices). */
+  workedExample(task: Task, seed: Example): WorkedExample;
   /** The request for one wrong seed example: "The student was given … Please generate k similar …". */
   request(task: Task, seed: Example, k: number, studentAnswer?: string): string;
 }
