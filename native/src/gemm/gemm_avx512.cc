@@ -12,8 +12,9 @@ namespace {
 
 struct Avx512Kernel {
   static constexpr int MR = 12, NR = 32;
-  // KC x NR of B (32 KiB) stays in L1 while the MC x KC block of A (144 KiB) streams from L2.
-  static constexpr int MC = 144, KC = 256, NC = 2048;
+  // KC x NR of B (32 KiB) stays in L1 while the MC x KC block of A (144 KiB) streams from L2; the
+  // KC x NC block of B (1 MiB) sits in the other half of a 2 MiB L2.
+  static constexpr int MC = 144, KC = 256, NC = 1024;
 
   // One depth step: C[i][0..31] += A[i] * B[0..31] for the 12 rows.
   static inline void step(const float* a, const float* b, __m512 (&acc)[MR][2]) {

@@ -99,8 +99,10 @@ void macro_kernel(const float* pa, const float* pb, float* c, ptrdiff_t ldc, int
         K::micro(kc, a, b, cc, ldc, accumulate);
       } else {
         K::micro(kc, a, b, edge, NR, false);
+        // Same arithmetic as the full-tile path (store, or C + tile), so results do not depend on
+        // where a task's slice boundaries fall.
         for (int i = 0; i < mr; ++i)
-          for (int j = 0; j < nr; ++j) cc[i * ldc + j] = (accumulate ? cc[i * ldc + j] : 0.0f) + edge[i * NR + j];
+          for (int j = 0; j < nr; ++j) cc[i * ldc + j] = accumulate ? edge[i * NR + j] + cc[i * ldc + j] : edge[i * NR + j];
       }
     }
   }
