@@ -100,9 +100,9 @@ export class LoraAdapter {
     return [...this.pairs.values()].flatMap((p) => [p.a, p.b]);
   }
 
-  /** What the model's forward takes. */
-  forwardMap(): LoraForwardMap {
-    const scale = this.scale;
+  /** What the model's forward takes; `userScale` multiplies alpha / r, as llama.cpp's adapter scale. */
+  forwardMap(userScale = 1): LoraForwardMap {
+    const scale = this.scale * userScale;
     return new Map([...this.pairs].map(([name, p]) => [name, { a: p.a as tf.Tensor2D, b: p.b as tf.Tensor2D, scale }]));
   }
 
