@@ -18,7 +18,8 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, ma
   const targetIds = targets.dataSync() as Int32Array;
   const weights = mask.dataSync() as Float32Array;
   const vocab = logits.shape[2];
-  const op = tf.customGrad((x: tf.Tensor) => {
+  const op = tf.customGrad<tf.Scalar>((...inputs) => {
+    const x = inputs[0] as tf.Tensor;
     const values = x.dataSync() as Float32Array; // [N·V], N = B·T
     const logSumExp = new Float64Array(weights.length);
     let total = 0;
@@ -33,7 +34,7 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, ma
       total += weights[n]! * (logSumExp[n]! - values[row + targetIds[n]!]!);
     }
     const value = tf.scalar(total / normaliser);
-    const gradFunc = (dy: tf.Tensor) => {
+    const gradFunc = (dy: tf.Scalar) => {
       const scale = (dy.dataSync()[0]! as number) / normaliser;
       const grad = new Float32Array(values.length); // masked rows stay 0
       for (let n = 0; n < weights.length; n++) {
@@ -47,5 +48,5 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, ma
     };
     return { value, gradFunc };
   });
-  return op(logits) as tf.Scalar;
+  return op(logits);
 }
