@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- gemm [--json] [--threads N] [--sizes 256,512,1024,2048]`
+ * `npm run bench -- gemm [--json] [--threads N] [--sizes 256,512,1024,2048] [--rounds 3]`
  *
  * Single-precision C = A·B (square, row-major) through the native addon, against the machine's
  * practical limit measured in the same run: numpy over OpenBLAS (../shared/peers/sgemm_limit.py)
@@ -58,6 +58,11 @@ function time(fn: () => void): { median: number; min: number } {
   return { median: samples[samples.length >> 1]!, min: samples[0]! };
 }
 
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[sorted.length >> 1]!;
+}
+
 function randomMatrix(n: number): Float32Array {
   const m = new Float32Array(n * n);
   for (let i = 0; i < m.length; i++) m[i] = Math.random() * 2 - 1;
@@ -78,19 +83,28 @@ const gemm: Benchmark<GemmResult> = {
     const machine = describeMachine(`native addon, ${addon.gemmIsa()}, ${threads} threads`);
 
     ensurePythonModule("numpy", ["python3-numpy", "libopenblas0-pthread"], log);
-    // Each size: ours, then the limit right after, so both see the same load on a shared machine.
+    // Each size: ours, then the limit right after, `rounds` times, medians of both: on a shared
+    // machine the two sides then see the same load.
+    const rounds = Number(option(args, "rounds") ?? 3);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: expected a whole number >= 1`);
     const native = new Map<number, { median: number; min: number }>();
     const limits = new Map<number, { gflops: number; ms_median: number | null }>();
     let blas: string[] = [];
     let openblasCore: string | null = null;
     for (const n of sizes) {
       const [a, b, c] = [randomMatrix(n), randomMatrix(n), new Float32Array(n * n)];
-      native.set(n, time(() => addon.matMul(a, b, c, 1, 1, 1, n, n, n, false, false, null, 0, 0, null)));
-      const limit = runPeer("sgemm_limit.py", ["--threads", String(threads), "--sizes", String(n)], 10 * 60_000);
-      const meta = (limit.meta ?? {}) as PeerMeta;
-      blas = meta.blas_libraries ?? [];
-      openblasCore = Object.values(meta.openblas ?? {})[0]?.core ?? null;
-      limits.set(n, { gflops: Number(limit[String(n)]), ms_median: meta.timings?.[String(n)]?.ms_median ?? null });
+      const ours: { median: number; min: number }[] = [];
+      const theirs: { gflops: number; ms_median: number | null }[] = [];
+      for (let round = 0; round < rounds; round++) {
+        ours.push(time(() => addon.matMul(a, b, c, 1, 1, 1, n, n, n, false, false, null, 0, 0, null)));
+        const limit = runPeer("sgemm_limit.py", ["--threads", String(threads), "--sizes", String(n)], 10 * 60_000);
+        const meta = (limit.meta ?? {}) as PeerMeta;
+        blas = meta.blas_libraries ?? [];
+        openblasCore = Object.values(meta.openblas ?? {})[0]?.core ?? null;
+        theirs.push({ gflops: Number(limit[String(n)]), ms_median: meta.timings?.[String(n)]?.ms_median ?? null });
+      }
+      native.set(n, { median: medianOf(ours.map((t) => t.median)), min: Math.min(...ours.map((t) => t.min)) });
+      limits.set(n, { gflops: medianOf(theirs.map((t) => t.gflops)), ms_median: medianOf(theirs.map((t) => t.ms_median ?? NaN)) });
       log(`n=${n}: native ${(2 * n ** 3 / native.get(n)!.median / 1e6).toFixed(1)} GFLOP/s, OpenBLAS ${limits.get(n)!.gflops} GFLOP/s`);
     }
     const warning = blas.some((l) => l.toLowerCase().includes("openblas"))

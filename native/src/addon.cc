@@ -5,6 +5,10 @@
 
 #include <string>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "napi_util.h"
 #include "thread_pool.h"
 
@@ -89,7 +93,19 @@ napi_value Threads(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Every tfjs op allocates its output as a fresh typed array (calloc in Node). Above glibc's mmap
+// threshold each one is a new mapping whose pages fault in on first write, in the kernel's threads:
+// for a 512 x 512 matmul that cost more than the product itself. Keep big blocks on the heap instead,
+// where freed ones are reused without faults.
+void keep_large_allocations_on_heap() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+#endif
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  keep_large_allocations_on_heap();
   export_function(env, exports, "setThreads", SetThreads);
   export_function(env, exports, "threads", Threads);
   register_matmul(env, exports);
