@@ -27,7 +27,7 @@ const benchmarksDir = path.dirname(fileURLToPath(import.meta.url));
 
 function available(): string[] {
   return readdirSync(benchmarksDir)
-    .filter((f) => f.endsWith(".ts") && !["main.ts", "machine.ts"].includes(f) && !f.endsWith(".d.ts"))
+    .filter((f) => f.endsWith(".ts") && !["main.ts", "machine.ts", "peers.ts"].includes(f) && !f.endsWith(".d.ts"))
     .map((f) => f.replace(/\.ts$/, ""));
 }
 
