@@ -7,12 +7,13 @@
  * (to Q8 for quantized weights, F16/BF16 for half weights) before each matmul. With i.i.d. random weights the
  * gap between the two largest of 50k logits is only about σ / 4.6, so that rounding flips the argmax at a few
  * percent of positions whatever the scale. So each output row is aligned with one token's embedding:
- * output[next(t)] ∝ token_embd[t], where next(t) = (7919·t + 17) mod V. The residual stream starts at
+ * output[next(t)] ∝ token_embd[t], where next(t) = (7919·t + 17) mod V (with a tied output, next(t) = t). The residual stream starts at
  * token_embd[t] and the blocks add a context-dependent part of similar size, so next(t) wins by a wide margin
  * while the rest of the distribution (about half the mass over a 32k–50k vocabulary) still depends on
  * attention, RoPE, norms and the feed-forward: a bug anywhere shows in the KL.
  */
-import { ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
+import path from "node:path";
+import { codecFor, ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
 import type { GgufTensorSource } from "../../src/student/weights.js";
 import type { Architecture } from "../../src/student/config.js";
 
@@ -34,12 +35,29 @@ export interface RandomModelSpec {
   seed?: number;
 }
 
-/** Sizes that every supported type can hold: K-quants need rows that are multiples of 256. */
-export const defaultSpecs: Record<Architecture, Omit<RandomModelSpec, "type" | "vocabPath">> = {
-  llama: { architecture: "llama", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, seed: 1 },
-  qwen2: { architecture: "qwen2", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, seed: 2 },
-  qwen3: { architecture: "qwen3", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, headDim: 128, nFf: 512, tiedOutput: true, seed: 3 },
-};
+/**
+ * The parity models: small enough to keep the suite fast (the output matmul over a 32k–50k vocabulary is most
+ * of the work), as large as the type needs: K-quants pack rows of 256, the others rows of 32. llama: grouped-
+ * query attention, SentencePiece. qwen2: QKV bias, byte-level BPE, tied output (as Qwen2-0.5B). qwen3: q/k
+ * norm, head size ≠ n_embd / n_head, SentencePiece (any tokenizer works for the weights; llama.cpp's vocab
+ * files hold no Qwen one, and the smaller vocabulary keeps the suite fast). K-quant models tie the output
+ * too: writing K-quants is the slowest step (about 1M weights/s), and a tied output still runs llama.cpp's
+ * output matmul on the K-quant token_embd.
+ */
+export function paritySpec(architecture: Architecture, type: GgmlType, vocabDir: string): RandomModelSpec {
+  const kQuant = (codecFor(type)?.blockSize ?? 1) >= 256;
+  const E = kQuant ? 256 : 128;
+  const common = { architecture, type, nEmbd: E, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 2 * E, tiedOutput: kQuant };
+  const spm = path.join(vocabDir, "ggml-vocab-llama-spm.gguf");
+  switch (architecture) {
+    case "llama":
+      return { ...common, vocabPath: spm, seed: 1 };
+    case "qwen2":
+      return { ...common, vocabPath: path.join(vocabDir, "ggml-vocab-gpt-2.gguf"), tiedOutput: true, seed: 2 };
+    case "qwen3":
+      return { ...common, vocabPath: spm, headDim: E / 2, seed: 3 };
+  }
+}
 
 /** The token the aligned output row predicts after token t. */
 export function alignedNext(t: number, nVocab: number): number {
