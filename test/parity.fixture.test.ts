@@ -5,6 +5,7 @@
  */
 import type { LlamaModel } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend/tfjsBackend.js";
 import { generate } from "../src/student/generate.js";
 import type { StudentModel } from "../src/student/StudentModel.js";
 import { StudentTokenizer } from "../src/student/tokenizer.js";
@@ -18,6 +19,7 @@ describe.skipIf(skipWithout("fixtures"))("parity with llama.cpp on llama-2-tiny-
   let student: StudentModel;
 
   beforeAll(async () => {
+    console.log(`tfjs backend: ${(await initBackend()).description}`);
     llamaModel = await loadLlamaCppModel(tinyRandomLlama);
     student = await loadStudent(tinyRandomLlama);
   });

@@ -5,9 +5,10 @@ import { dataCommand } from "./data.js";
 import { doctorCommand } from "./doctor.js";
 import { evalCommand } from "./eval.js";
 import { exportCommand } from "./export.js";
+import { generateCommand } from "./generate.js";
 import { inspectCommand } from "./inspect.js";
 import { reportCommand } from "./report.js";
 import { trainCommand } from "./train.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, inspectCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];
+export const commands: CommandModule<any, any>[] = [doctorCommand, inspectCommand, generateCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../src/backend/tfjsBackend.js";
 import { GgmlType, supportedTensorTypes } from "../../src/gguf/index.js";
 import type { Architecture } from "../../src/student/config.js";
 import { skipWithout, vocabDir } from "../fixtures.js";
@@ -21,6 +22,7 @@ export function describeRandomModelParity(architecture: Architecture): void {
     let dir: string;
     beforeAll(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), `llm2llm-parity-${architecture}-`));
+      console.log(`tfjs backend: ${(await initBackend()).description}`);
     });
     afterAll(async () => {
       if (dir) await rm(dir, { recursive: true, force: true });
