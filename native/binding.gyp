@@ -18,6 +18,20 @@
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"] },
         },
         {
+          "target_name": "fused_avx512",
+          "type": "static_library",
+          "sources": ["src/fused/fused_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mfma"] },
+        },
+        {
+          "target_name": "fused_avx2",
+          "type": "static_library",
+          "sources": ["src/fused/fused_avx2.cc"],
+          "cflags_cc": ["-mavx2", "-mfma"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] },
+        },
+        {
           "target_name": "gemm_avx2",
           "type": "static_library",
           "sources": ["src/gemm/gemm_avx2.cc"],
@@ -26,11 +40,12 @@
         },
         {
           "target_name": "llm2llm_native",
-          "dependencies": ["gemm_avx512", "gemm_avx2"],
+          "dependencies": ["gemm_avx512", "gemm_avx2", "fused_avx512", "fused_avx2"],
           "defines": ["LLM2LLM_X86_KERNELS=1"],
           "sources": [
             "src/addon.cc", "src/thread_pool.cc",
             "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
+            "src/fused/fused.cc", "src/fused/fused_generic.cc", "src/fused/fused_napi.cc",
           ],
           "libraries": ["-lpthread"],
         },
@@ -42,6 +57,7 @@
           "sources": [
             "src/addon.cc", "src/thread_pool.cc",
             "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
+            "src/fused/fused.cc", "src/fused/fused_generic.cc", "src/fused/fused_napi.cc",
           ],
           "libraries": ["-lpthread"],
         },

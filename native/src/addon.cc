@@ -15,6 +15,7 @@
 namespace llm2llm {
 
 void register_matmul(napi_env env, napi_value exports);
+void register_fused(napi_env env, napi_value exports);
 
 bool float32_arg(napi_env env, napi_value value, bool optional, const char* name, float** data, size_t* length) {
   napi_valuetype type;
@@ -109,6 +110,7 @@ napi_value Init(napi_env env, napi_value exports) {
   export_function(env, exports, "setThreads", SetThreads);
   export_function(env, exports, "threads", Threads);
   register_matmul(env, exports);
+  register_fused(env, exports);
   return exports;
 }
 

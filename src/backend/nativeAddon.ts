@@ -36,6 +36,36 @@ export interface NativeAddon {
   gemmIsa(): string;
   /** Switches the micro-kernel family; false when this CPU lacks it. */
   selectGemmIsa(isa: "avx512" | "avx2" | "portable"): boolean;
+  // Fused kernels (native/src/fused): outputs are caller-allocated Float32Arrays, written in place.
+  /** y = x · rsqrt(mean(x²) + eps) · w per row; rstd [rows] keeps the rsqrt for the backward. x, y: [rows, n]. */
+  rmsNorm(x: Float32Array, w: Float32Array, y: Float32Array, rstd: Float32Array, rows: number, n: number, eps: number): void;
+  rmsNormBackward(
+    dy: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, rows: number, n: number,
+  ): void;
+  /** x, out: [positions, heads, d]; cos, sin: [positions, nRot/2]; neox pairs (i, i + nRot/2), else (2i, 2i+1). */
+  rope(
+    x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array,
+    positions: number, heads: number, d: number, nRot: number, neox: boolean, inverse: boolean,
+  ): void;
+  /** out = silu(g) · u, element-wise. */
+  swiglu(g: Float32Array, u: Float32Array, out: Float32Array): void;
+  swigluBackward(dy: Float32Array, g: Float32Array, u: Float32Array, dg: Float32Array, du: Float32Array): void;
+  /**
+   * Grouped-query attention: q [b, t, h, dk], k [b, s, hkv, dk], v [b, s, hkv, dv], bias [biasBatch, t, s] or null,
+   * out [b, t, h, dv], probs [b, h, t, s] (softmax weights, kept for the backward).
+   */
+  attention(
+    q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, biasBatch: number,
+    out: Float32Array, probs: Float32Array,
+    b: number, t: number, s: number, h: number, hkv: number, dk: number, dv: number, scale: number,
+  ): void;
+  attentionBackward(
+    dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array,
+    b: number, t: number, s: number, h: number, hkv: number, dkSize: number, dvSize: number, scale: number,
+  ): void;
+  /** The row-loop family of the fused kernels ("avx512", "avx2", "generic"): follows selectGemmIsa. */
+  fusedIsa(): string;
   /** Total threads doing kernel work, the calling thread included. */
   setThreads(count: number): void;
   threads(): number;

@@ -2,11 +2,17 @@
  * The building blocks of the llama family, each the tfjs form of one ggml graph step in llama.cpp's
  * llama-model.cpp: RMSNorm, RoPE (normal and NeoX pairing), the linear projection (with its optional LoRA
  * term), grouped-query causal attention and the SwiGLU feed-forward. Pure functions of tensors: the caller
- * owns tf.tidy. Shapes: B batch, T new positions, S all key positions (cache + new), E n_embd, H query heads,
+ * owns tf.tidy. On the tfjs cpu backend with native kernels, RMSNorm, RoPE, attention and the SwiGLU gate run as
+ * fused native kernels with their own gradients (src/student/fused); the `...Composed` forms are the plain tfjs
+ * graphs used everywhere else (and the tests' reference). Shapes: B batch, T new positions, S all key positions (cache + new), E n_embd, H query heads,
  * Hkv key/value heads, G = H / Hkv, Dk / Dv head sizes.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RopeType } from "./config.js";
+import { nativeAttention } from "./fused/attention.js";
+import { nativeRmsNorm } from "./fused/rmsNorm.js";
+import { nativeRope } from "./fused/rope.js";
+import { nativeSwiglu } from "./fused/swiglu.js";
 
 /** A frozen base projection as stored in the GGUF: weight [n_out, n_in] (ggml [n_in, n_out]), optional bias. */
 export interface Linear {
@@ -48,9 +54,9 @@ export function linear(x: tf.Tensor, proj: Linear, lora?: LoraContext): tf.Tenso
   if (adapter && lora) {
     const dropped =
       lora.training && lora.dropout > 0 ? tf.dropout(x2, lora.dropout, undefined, seedFor(lora.dropoutSeed, proj.name)) : x2;
-    const down = tf.matMul(dropped, adapter.a, false, true); // [N, r]
-    const up = tf.matMul(down, adapter.b, false, true); // [N, n_out]
-    y = tf.add(y, tf.mul(up, adapter.scale));
+    // The scale multiplies the narrow [N, r] product rather than the [N, n_out] one.
+    const down = tf.mul(tf.matMul(dropped, adapter.a, false, true), adapter.scale); // [N, r]
+    y = tf.add(y, tf.matMul(down, adapter.b, false, true)); // [N, n_out]
   }
   return y.reshape(outShape);
 }
@@ -65,6 +71,10 @@ function seedFor(seed: number | undefined, name: string): number | undefined {
 
 /** llama.cpp's ggml_rms_norm followed by the weight: x / sqrt(mean(x²) + eps) · w, over the last axis. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  return nativeRmsNorm(x, weight, eps) ?? rmsNormComposed(x, weight, eps);
+}
+
+export function rmsNormComposed(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
   const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, eps))), weight);
 }
@@ -100,6 +110,15 @@ export function rope(
   nRot: number,
   type: RopeType,
 ): tf.Tensor4D {
+  return nativeRope(x, angles, nRot, type) ?? ropeComposed(x, angles, nRot, type);
+}
+
+export function ropeComposed(
+  x: tf.Tensor4D, // [B, T, H, D]
+  angles: { cos: tf.Tensor; sin: tf.Tensor }, // [B, T, 1, nRot/2]
+  nRot: number,
+  type: RopeType,
+): tf.Tensor4D {
   const [b, t, h, d] = x.shape;
   const half = nRot / 2;
   const rotated = nRot === d ? x : x.slice([0, 0, 0, 0], [b, t, h, nRot]);
@@ -128,6 +147,15 @@ export function rope(
  * `bias` is the additive mask [B, 1, T, S] (0 where allowed, a large negative number where not).
  */
 export function attention(
+  q: tf.Tensor4D, // [B, T, H, Dk]
+  k: tf.Tensor4D, // [B, S, Hkv, Dk]
+  v: tf.Tensor4D, // [B, S, Hkv, Dv]
+  bias: tf.Tensor, // [B or 1, 1, T, S]
+): tf.Tensor3D {
+  return nativeAttention(q, k, v, bias) ?? attentionComposed(q, k, v, bias);
+}
+
+export function attentionComposed(
   q: tf.Tensor4D, // [B, T, H, Dk]
   k: tf.Tensor4D, // [B, S, Hkv, Dk]
   v: tf.Tensor4D, // [B, S, Hkv, Dv]
@@ -168,6 +196,14 @@ export function attentionBias(t: number, past: number, keyMask?: tf.Tensor2D /* 
 export function feedForward(x: tf.Tensor, gate: Linear, up: Linear, down: Linear, lora?: LoraContext): tf.Tensor {
   const g = linear(x, gate, lora); // [..., n_ff]
   const u = linear(x, up, lora); // [..., n_ff]
-  const silu = tf.mul(g, tf.sigmoid(g));
-  return linear(tf.mul(silu, u), down, lora); // [..., n_embd]
+  return linear(swiglu(g, u), down, lora); // [..., n_embd]
+}
+
+/** The SwiGLU gate silu(g) · u = g · sigmoid(g) · u, element-wise. */
+export function swiglu(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  return nativeSwiglu(g, u) ?? swigluComposed(g, u);
+}
+
+export function swigluComposed(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(g, tf.sigmoid(g)), u);
 }

@@ -130,6 +130,14 @@ bool select_gemm_kernel(const char* isa) {
   return true;
 }
 
+void gemm_on_this_thread(GemmBlock block) {
+  const GemmKernel& kernel = current_gemm_kernel();
+  const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
+  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(kernel.mc) * kernel.kc);
+  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
+  kernel.run(block);
+}
+
 void batch_matmul(const BatchMatMul& problem) {
   if (problem.batch <= 0 || problem.m <= 0 || problem.n <= 0) return;
   ThreadPool& pool = ThreadPool::instance();

@@ -25,6 +25,7 @@ struct GemmBlock {
   int m, n, k;
   float* pack_a;  // >= mc * kc floats, 64-byte aligned
   float* pack_b;  // >= kc * nc floats, 64-byte aligned
+  bool accumulate = false;  // C += A·B instead of C = A·B
 };
 
 // A micro-kernel family compiled for one instruction set (gemm_avx512.cc, gemm_avx2.cc, gemm_generic.cc).
@@ -75,5 +76,10 @@ struct BatchMatMul {
 
 // Runs on the process-wide thread pool.
 void batch_matmul(const BatchMatMul& problem);
+
+// One strided product on the calling thread with the current micro-kernel family and this thread's
+// packing buffers (pack_a / pack_b of `block` are ignored): for fused kernels that split their own work
+// across the pool and run small products inside each task. m, n, k >= 1.
+void gemm_on_this_thread(GemmBlock block);
 
 }  // namespace llm2llm

@@ -109,7 +109,8 @@ void macro_kernel(const float* pa, const float* pb, float* c, ptrdiff_t ldc, int
 }
 
 // One GemmBlock: loop over column blocks (NC), depth blocks (KC, B packed once each) and row blocks
-// (MC, A packed once each); the first depth block writes C, the later ones accumulate into it.
+// (MC, A packed once each); the first depth block writes C (adds to it when g.accumulate), the later
+// ones accumulate into it.
 template <class K>
 void run_block(const llm2llm::GemmBlock& g) {
   for (int jc = 0; jc < g.n; jc += K::NC) {
@@ -120,7 +121,7 @@ void run_block(const llm2llm::GemmBlock& g) {
       for (int ic = 0; ic < g.m; ic += K::MC) {
         const int mc = min_int(K::MC, g.m - ic);
         pack_a<K>(g.a + ic * g.rsa + pc * g.csa, g.rsa, g.csa, mc, kc, g.pack_a);
-        macro_kernel<K>(g.pack_a, g.pack_b, g.c + ic * g.ldc + jc, g.ldc, mc, nc, kc, pc > 0);
+        macro_kernel<K>(g.pack_a, g.pack_b, g.c + ic * g.ldc + jc, g.ldc, mc, nc, kc, pc > 0 || g.accumulate);
       }
     }
   }

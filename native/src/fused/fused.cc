@@ -1,0 +1,194 @@
+// Splits the fused kernels across the thread pool. Work is cut into chunks whose bounds depend only on
+// the problem's shape, never on the thread count, and every output element is written by exactly one
+// chunk in one fixed order: 1 and 2 threads give the same bits.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "../gemm/gemm.h"
+#include "../thread_pool.h"
+#include "fused.h"
+
+namespace llm2llm {
+
+const FusedRows& current_fused_rows() {
+#ifdef LLM2LLM_X86_KERNELS
+  const GemmKernel* gemm = &current_gemm_kernel();
+  if (gemm == &gemm_kernel_avx512()) return fused_rows_avx512();
+  if (gemm == &gemm_kernel_avx2()) return fused_rows_avx2();
+#endif
+  return fused_rows_generic();
+}
+
+namespace {
+
+// About this many floats per chunk of element-wise work: big enough to hide a worker's wake-up.
+constexpr size_t kChunkElements = 1 << 14;
+
+// Runs fn(chunk) for chunk in [0, chunks), on the pool when there is more than one chunk.
+template <class Fn>
+void for_chunks(int chunks, Fn& fn) {
+  ThreadPool& pool = ThreadPool::instance();
+  if (chunks <= 1 || pool.threads() == 1) {
+    for (int c = 0; c < chunks; ++c) fn(c);
+    return;
+  }
+  pool.parallel_for(chunks, [](void* context, int c) { (*static_cast<Fn*>(context))(c); }, &fn);
+}
+
+int rows_per_chunk(int n) { return std::max<int>(1, static_cast<int>(kChunkElements / std::max(n, 1))); }
+
+}  // namespace
+
+void rms_norm(const float* x, const float* w, float eps, int rows, int n, float* y, float* rstd) {
+  const FusedRows& k = current_fused_rows();
+  const int step = rows_per_chunk(n);
+  auto fn = [&](int c) {
+    for (int r = c * step; r < std::min(rows, (c + 1) * step); ++r) {
+      rstd[r] = k.rms_norm(x + static_cast<size_t>(r) * n, w, eps, n, y + static_cast<size_t>(r) * n);
+    }
+  };
+  for_chunks((rows + step - 1) / step, fn);
+}
+
+void rms_norm_backward(const float* dy, const float* x, const float* w, const float* rstd, int rows, int n, float* dx,
+                       float* dw) {
+  const FusedRows& k = current_fused_rows();
+  const int step = rows_per_chunk(n);
+  const int chunks = (rows + step - 1) / step;
+  // One partial dw per chunk, added in chunk order afterwards.
+  std::vector<float> partial(static_cast<size_t>(chunks) * n, 0.0f);
+  auto fn = [&](int c) {
+    float* dw_c = partial.data() + static_cast<size_t>(c) * n;
+    for (int r = c * step; r < std::min(rows, (c + 1) * step); ++r) {
+      const size_t o = static_cast<size_t>(r) * n;
+      k.rms_norm_backward(dy + o, x + o, w, rstd[r], n, dx + o, dw_c);
+    }
+  };
+  for_chunks(chunks, fn);
+  std::fill(dw, dw + n, 0.0f);
+  for (int c = 0; c < chunks; ++c)
+    for (int i = 0; i < n; ++i) dw[i] += partial[static_cast<size_t>(c) * n + i];
+}
+
+void rope(const float* x, const float* cosv, const float* sinv, int positions, int heads, int d, int n_rot, bool neox,
+          bool inverse, float* out) {
+  const FusedRows& k = current_fused_rows();
+  const int half = n_rot / 2;
+  const int step = rows_per_chunk(heads * d);
+  auto fn = [&](int c) {
+    for (int p = c * step; p < std::min(positions, (c + 1) * step); ++p) {
+      for (int h = 0; h < heads; ++h) {
+        const size_t o = (static_cast<size_t>(p) * heads + h) * d;
+        k.rope(x + o, cosv + static_cast<size_t>(p) * half, sinv + static_cast<size_t>(p) * half, inverse ? -1.0f : 1.0f,
+               d, n_rot, neox, out + o);
+      }
+    }
+  };
+  for_chunks((positions + step - 1) / step, fn);
+}
+
+void swiglu(const float* g, const float* u, size_t n, float* out) {
+  const FusedRows& k = current_fused_rows();
+  auto fn = [&](int c) {
+    const size_t i = c * kChunkElements;
+    k.swiglu(g + i, u + i, static_cast<int>(std::min(kChunkElements, n - i)), out + i);
+  };
+  for_chunks(static_cast<int>((n + kChunkElements - 1) / kChunkElements), fn);
+}
+
+void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, float* dg, float* du) {
+  const FusedRows& k = current_fused_rows();
+  auto fn = [&](int c) {
+    const size_t i = c * kChunkElements;
+    k.swiglu_backward(dy + i, g + i, u + i, static_cast<int>(std::min(kChunkElements, n - i)), dg + i, du + i);
+  };
+  for_chunks(static_cast<int>((n + kChunkElements - 1) / kChunkElements), fn);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Attention. One task per (batch, key/value head): its G = H / Hkv query heads share that task's K and V,
+// so dK and dV are each summed over the group inside one task, in head order. Products go through the
+// GEMM micro-kernels on the task's own thread; strides read the [B, T, H, D] layouts in place.
+
+namespace {
+
+GemmBlock product(const float* a, ptrdiff_t rsa, ptrdiff_t csa, const float* b, ptrdiff_t rsb, ptrdiff_t csb, float* c,
+                  ptrdiff_t ldc, int m, int n, int k, bool accumulate = false) {
+  GemmBlock g;
+  g.a = a;
+  g.rsa = rsa;
+  g.csa = csa;
+  g.b = b;
+  g.rsb = rsb;
+  g.csb = csb;
+  g.c = c;
+  g.ldc = ldc;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.pack_a = nullptr;
+  g.pack_b = nullptr;
+  g.accumulate = accumulate;
+  return g;
+}
+
+// A [T, S] scratch row block per thread, kept between calls.
+thread_local std::vector<float> scratch;
+
+}  // namespace
+
+void attention(const AttentionShape& a, const float* q, const float* k, const float* v, const float* bias,
+               int bias_batch, float* out, float* probs) {
+  const FusedRows& rows = current_fused_rows();
+  const int group = a.h / a.hkv;
+  const ptrdiff_t q_row = static_cast<ptrdiff_t>(a.h) * a.dk, k_row = static_cast<ptrdiff_t>(a.hkv) * a.dk;
+  const ptrdiff_t v_row = static_cast<ptrdiff_t>(a.hkv) * a.dv, o_row = static_cast<ptrdiff_t>(a.h) * a.dv;
+  const size_t ts = static_cast<size_t>(a.t) * a.s;
+  auto fn = [&](int task) {
+    const int b = task / a.hkv, kvh = task % a.hkv;
+    const float* kb = k + static_cast<size_t>(b) * a.s * k_row + static_cast<size_t>(kvh) * a.dk;
+    const float* vb = v + static_cast<size_t>(b) * a.s * v_row + static_cast<size_t>(kvh) * a.dv;
+    const float* biasb = bias == nullptr ? nullptr : bias + (bias_batch == 1 ? 0 : static_cast<size_t>(b)) * ts;
+    for (int g = 0; g < group; ++g) {
+      const int h = kvh * group + g;
+      const float* qh = q + static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
+      float* p = probs + (static_cast<size_t>(b) * a.h + h) * ts;  // [T, S]
+      gemm_on_this_thread(product(qh, q_row, 1, kb, 1, k_row, p, a.s, a.t, a.s, a.dk));  // Q·Kᵀ
+      for (int i = 0; i < a.t; ++i) rows.softmax(p + static_cast<size_t>(i) * a.s, a.s, a.scale, biasb ? biasb + static_cast<size_t>(i) * a.s : nullptr);
+      float* oh = out + static_cast<size_t>(b) * a.t * o_row + static_cast<size_t>(h) * a.dv;
+      gemm_on_this_thread(product(p, a.s, 1, vb, v_row, 1, oh, o_row, a.t, a.dv, a.s));  // P·V
+    }
+  };
+  for_chunks(a.b * a.hkv, fn);
+}
+
+void attention_backward(const AttentionShape& a, const float* dout, const float* q, const float* k, const float* v,
+                        const float* probs, float* dq, float* dk, float* dv) {
+  const FusedRows& rows = current_fused_rows();
+  const int group = a.h / a.hkv;
+  const ptrdiff_t q_row = static_cast<ptrdiff_t>(a.h) * a.dk, k_row = static_cast<ptrdiff_t>(a.hkv) * a.dk;
+  const ptrdiff_t v_row = static_cast<ptrdiff_t>(a.hkv) * a.dv, o_row = static_cast<ptrdiff_t>(a.h) * a.dv;
+  const size_t ts = static_cast<size_t>(a.t) * a.s;
+  auto fn = [&](int task) {
+    const int b = task / a.hkv, kvh = task % a.hkv;
+    const size_t k_off = static_cast<size_t>(b) * a.s * k_row + static_cast<size_t>(kvh) * a.dk;
+    const size_t v_off = static_cast<size_t>(b) * a.s * v_row + static_cast<size_t>(kvh) * a.dv;
+    if (scratch.size() < ts) scratch.resize(ts);
+    float* ds = scratch.data();  // [T, S]
+    for (int g = 0; g < group; ++g) {
+      const int h = kvh * group + g;
+      const size_t q_off = static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
+      const float* doh = dout + static_cast<size_t>(b) * a.t * o_row + static_cast<size_t>(h) * a.dv;
+      const float* p = probs + (static_cast<size_t>(b) * a.h + h) * ts;
+      gemm_on_this_thread(product(doh, o_row, 1, v + v_off, 1, v_row, ds, a.s, a.t, a.s, a.dv));  // dP = dO·Vᵀ
+      for (int i = 0; i < a.t; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, a.s, a.scale);
+      gemm_on_this_thread(product(ds, a.s, 1, k + k_off, k_row, 1, dq + q_off, q_row, a.t, a.dk, a.s));  // dQ = dS·K
+      gemm_on_this_thread(product(ds, 1, a.s, q + q_off, q_row, 1, dk + k_off, k_row, a.s, a.dk, a.t, g > 0));  // dK += dSᵀ·Q
+      gemm_on_this_thread(product(p, 1, a.s, doh, o_row, 1, dv + v_off, v_row, a.s, a.dv, a.t, g > 0));  // dV += Pᵀ·dO
+    }
+  };
+  for_chunks(a.b * a.hkv, fn);
+}
+
+}  // namespace llm2llm

@@ -1,0 +1,58 @@
+// Fused CPU kernels for the student's layers (RMSNorm, RoPE, SwiGLU, causal attention) and their
+// gradients. Row loops come in one family per instruction set (fused_rows.h compiled three times);
+// fused.cc splits the rows across the thread pool in fixed chunks, so results never depend on the
+// number of threads. The family follows the GEMM's (selectGemmIsa switches both).
+#pragma once
+
+#include <cstddef>
+
+namespace llm2llm {
+
+struct FusedRows {
+  const char* name;
+  float (*rms_norm)(const float* x, const float* w, float eps, int n, float* y);
+  void (*rms_norm_backward)(const float* dy, const float* x, const float* w, float r, int n, float* dx, float* dw);
+  void (*rope)(const float* x, const float* cosv, const float* sinv, float sign, int d, int n_rot, bool neox, float* out);
+  void (*swiglu)(const float* g, const float* u, int n, float* out);
+  void (*swiglu_backward)(const float* dy, const float* g, const float* u, int n, float* dg, float* du);
+  void (*softmax)(float* s, int n, float scale, const float* bias);
+  void (*softmax_backward)(const float* p, float* dp, int n, float scale);
+};
+
+const FusedRows& fused_rows_generic();
+#ifdef LLM2LLM_X86_KERNELS
+const FusedRows& fused_rows_avx2();
+const FusedRows& fused_rows_avx512();
+#endif
+// The family matching the GEMM micro-kernel family in use.
+const FusedRows& current_fused_rows();
+
+// x, y: [rows, n]; rstd: [rows] (saved for the backward); w: [n].
+void rms_norm(const float* x, const float* w, float eps, int rows, int n, float* y, float* rstd);
+// dx: [rows, n]; dw: [n] (Σ over rows, summed in a fixed order).
+void rms_norm_backward(const float* dy, const float* x, const float* w, const float* rstd, int rows, int n, float* dx, float* dw);
+
+// x, out: [positions, heads, d]; cosv, sinv: [positions, n_rot / 2]. inverse: rotate by −angle.
+void rope(const float* x, const float* cosv, const float* sinv, int positions, int heads, int d, int n_rot, bool neox,
+          bool inverse, float* out);
+
+// Element-wise over n values.
+void swiglu(const float* g, const float* u, size_t n, float* out);
+void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, float* dg, float* du);
+
+// Grouped-query attention, layouts as the model keeps them (no transposes):
+//   q [B, T, H, Dk], k [B, S, Hkv, Dk], v [B, S, Hkv, Dv], out [B, T, H, Dv];
+//   bias [bias_batch, T, S] additive (bias_batch 1 or B; null: none);
+//   probs [B, H, T, S] the softmax weights, written by the forward for the backward.
+// Query head h reads key/value head h / (H / Hkv).
+struct AttentionShape {
+  int b, t, s, h, hkv, dk, dv;
+  float scale;
+};
+void attention(const AttentionShape& shape, const float* q, const float* k, const float* v, const float* bias,
+               int bias_batch, float* out, float* probs);
+// dq, dk, dv written (not accumulated) from dout [B, T, H, Dv].
+void attention_backward(const AttentionShape& shape, const float* dout, const float* q, const float* k, const float* v,
+                        const float* probs, float* dq, float* dk, float* dv);
+
+}  // namespace llm2llm

@@ -1,0 +1,222 @@
+// JavaScript bindings of the fused kernels (used by src/backend/nativeFused.ts). Every output is a
+// Float32Array the caller allocated; lengths are checked against the shape arguments.
+//   rmsNorm(x, w, y, rstd, rows, n, eps)            rmsNormBackward(dy, x, w, rstd, dx, dw, rows, n)
+//   rope(x, cos, sin, out, positions, heads, d, nRot, neox, inverse)
+//   swiglu(g, u, out)                               swigluBackward(dy, g, u, dg, du)
+//   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale)
+//   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale)
+//   fusedIsa() -> the row-loop family in use
+#include <string>
+
+#include "../napi_util.h"
+#include "fused.h"
+
+namespace llm2llm {
+
+namespace {
+
+// The arguments of one call, read in order; the first failure throws and sets ok = false.
+struct Args {
+  napi_env env;
+  const char* fn;
+  napi_value argv[16];
+  size_t argc = 16;
+  size_t next = 0;
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info, const char* name, size_t expected) : env(e), fn(name) {
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != expected) {
+      fail(std::string("expected ") + std::to_string(expected) + " arguments");
+    }
+  }
+  void fail(const std::string& message) {
+    if (!ok) return;
+    ok = false;
+    napi_throw_type_error(env, nullptr, (std::string("native ") + fn + ": " + message).c_str());
+  }
+  float* floats(const char* name, double expected_length, bool optional = false) {
+    float* data = nullptr;
+    size_t length = 0;
+    if (!ok) return nullptr;
+    if (!float32_arg(env, argv[next++], optional, name, &data, &length)) {
+      ok = false;
+      return nullptr;
+    }
+    if (data != nullptr && static_cast<double>(length) != expected_length) {
+      fail(std::string(name) + " has " + std::to_string(length) + " elements, expected " +
+           std::to_string(static_cast<long long>(expected_length)));
+    }
+    return data;
+  }
+  // Arrays whose expected length depends on integers read later: check them afterwards with `length`.
+  float* floats_unchecked(const char* name, size_t* length, bool optional = false) {
+    float* data = nullptr;
+    if (!ok) return nullptr;
+    if (!float32_arg(env, argv[next++], optional, name, &data, length)) ok = false;
+    return data;
+  }
+  void check(const char* name, size_t length, double expected) {
+    if (ok && static_cast<double>(length) != expected) {
+      fail(std::string(name) + " has " + std::to_string(length) + " elements, expected " +
+           std::to_string(static_cast<long long>(expected)));
+    }
+  }
+  int integer(const char* name, int min = 1) {
+    int value = 0;
+    if (!ok) return 0;
+    if (!int_arg(env, argv[next++], name, &value)) {
+      ok = false;
+      return 0;
+    }
+    if (value < min) fail(std::string(name) + " must be >= " + std::to_string(min));
+    return value;
+  }
+  float number(const char* name) {
+    double value = 0;
+    if (ok && !double_arg(env, argv[next++], name, &value)) ok = false;
+    return static_cast<float>(value);
+  }
+  bool boolean(const char* name) {
+    bool value = false;
+    if (ok && !bool_arg(env, argv[next++], name, &value)) ok = false;
+    return value;
+  }
+};
+
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info, "rmsNorm", 7);
+  size_t xl, wl, yl, rl;
+  float* x = a.floats_unchecked("x", &xl);
+  float* w = a.floats_unchecked("w", &wl);
+  float* y = a.floats_unchecked("y", &yl);
+  float* rstd = a.floats_unchecked("rstd", &rl);
+  const int rows = a.integer("rows"), n = a.integer("n");
+  const float eps = a.number("eps");
+  const double size = 1.0 * rows * n;
+  a.check("x", xl, size), a.check("w", wl, n), a.check("y", yl, size), a.check("rstd", rl, rows);
+  if (a.ok) rms_norm(x, w, eps, rows, n, y, rstd);
+  return nullptr;
+}
+
+napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, "rmsNormBackward", 8);
+  size_t l[6];
+  float* dy = a.floats_unchecked("dy", &l[0]);
+  float* x = a.floats_unchecked("x", &l[1]);
+  float* w = a.floats_unchecked("w", &l[2]);
+  float* rstd = a.floats_unchecked("rstd", &l[3]);
+  float* dx = a.floats_unchecked("dx", &l[4]);
+  float* dw = a.floats_unchecked("dw", &l[5]);
+  const int rows = a.integer("rows"), n = a.integer("n");
+  const double size = 1.0 * rows * n;
+  a.check("dy", l[0], size), a.check("x", l[1], size), a.check("w", l[2], n), a.check("rstd", l[3], rows);
+  a.check("dx", l[4], size), a.check("dw", l[5], n);
+  if (a.ok) rms_norm_backward(dy, x, w, rstd, rows, n, dx, dw);
+  return nullptr;
+}
+
+napi_value Rope(napi_env env, napi_callback_info info) {
+  Args a(env, info, "rope", 10);
+  size_t l[4];
+  float* x = a.floats_unchecked("x", &l[0]);
+  float* c = a.floats_unchecked("cos", &l[1]);
+  float* s = a.floats_unchecked("sin", &l[2]);
+  float* out = a.floats_unchecked("out", &l[3]);
+  const int positions = a.integer("positions"), heads = a.integer("heads"), d = a.integer("d");
+  const int n_rot = a.integer("nRot", 0);
+  const bool neox = a.boolean("neox"), inverse = a.boolean("inverse");
+  if (a.ok && (n_rot % 2 != 0 || n_rot > d)) a.fail("nRot must be even and <= d");
+  const double size = 1.0 * positions * heads * d;
+  a.check("x", l[0], size), a.check("cos", l[1], 0.5 * positions * n_rot), a.check("sin", l[2], 0.5 * positions * n_rot);
+  a.check("out", l[3], size);
+  if (a.ok) rope(x, c, s, positions, heads, d, n_rot, neox, inverse, out);
+  return nullptr;
+}
+
+napi_value Swiglu(napi_env env, napi_callback_info info) {
+  Args a(env, info, "swiglu", 3);
+  size_t n;
+  float* g = a.floats_unchecked("g", &n);
+  float* u = a.floats("u", n);
+  float* out = a.floats("out", n);
+  if (a.ok) swiglu(g, u, n, out);
+  return nullptr;
+}
+
+napi_value SwigluBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, "swigluBackward", 5);
+  size_t n;
+  float* dy = a.floats_unchecked("dy", &n);
+  float* g = a.floats("g", n);
+  float* u = a.floats("u", n);
+  float* dg = a.floats("dg", n);
+  float* du = a.floats("du", n);
+  if (a.ok) swiglu_backward(dy, g, u, n, dg, du);
+  return nullptr;
+}
+
+// The 8 shape arguments shared by both attention calls, after `first` array arguments.
+bool attention_shape(Args& a, AttentionShape* s) {
+  s->b = a.integer("b"), s->t = a.integer("t"), s->s = a.integer("s"), s->h = a.integer("h");
+  s->hkv = a.integer("hkv"), s->dk = a.integer("dk"), s->dv = a.integer("dv");
+  s->scale = a.number("scale");
+  if (a.ok && s->h % s->hkv != 0) a.fail("h must be a multiple of hkv");
+  return a.ok;
+}
+
+napi_value Attention(napi_env env, napi_callback_info info) {
+  Args a(env, info, "attention", 15);
+  size_t l[7];
+  float* q = a.floats_unchecked("q", &l[0]);
+  float* k = a.floats_unchecked("k", &l[1]);
+  float* v = a.floats_unchecked("v", &l[2]);
+  float* bias = a.floats_unchecked("bias", &l[3], true);
+  const int bias_batch = a.integer("biasBatch");
+  float* out = a.floats_unchecked("out", &l[4]);
+  float* probs = a.floats_unchecked("probs", &l[5]);
+  AttentionShape s;
+  if (!attention_shape(a, &s)) return nullptr;
+  if (bias_batch != 1 && bias_batch != s.b) a.fail("biasBatch must be 1 or b");
+  a.check("q", l[0], 1.0 * s.b * s.t * s.h * s.dk), a.check("k", l[1], 1.0 * s.b * s.s * s.hkv * s.dk);
+  a.check("v", l[2], 1.0 * s.b * s.s * s.hkv * s.dv);
+  if (bias != nullptr) a.check("bias", l[3], 1.0 * bias_batch * s.t * s.s);
+  a.check("out", l[4], 1.0 * s.b * s.t * s.h * s.dv), a.check("probs", l[5], 1.0 * s.b * s.h * s.t * s.s);
+  if (a.ok) attention(s, q, k, v, bias, bias_batch, out, probs);
+  return nullptr;
+}
+
+napi_value AttentionBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, "attentionBackward", 16);
+  size_t l[8];
+  const char* names[8] = {"dout", "q", "k", "v", "probs", "dq", "dk", "dv"};
+  float* p[8];
+  for (int i = 0; i < 8; ++i) p[i] = a.floats_unchecked(names[i], &l[i]);
+  AttentionShape s;
+  if (!attention_shape(a, &s)) return nullptr;
+  const double q = 1.0 * s.b * s.t * s.h * s.dk, k = 1.0 * s.b * s.s * s.hkv * s.dk, v = 1.0 * s.b * s.s * s.hkv * s.dv;
+  const double expected[8] = {1.0 * s.b * s.t * s.h * s.dv, q, k, v, 1.0 * s.b * s.h * s.t * s.s, q, k, v};
+  for (int i = 0; i < 8; ++i) a.check(names[i], l[i], expected[i]);
+  if (a.ok) attention_backward(s, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+  return nullptr;
+}
+
+napi_value FusedIsa(napi_env env, napi_callback_info info) {
+  napi_value result;
+  napi_create_string_utf8(env, current_fused_rows().name, NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
+}  // namespace
+
+void register_fused(napi_env env, napi_value exports) {
+  export_function(env, exports, "rmsNorm", RmsNorm);
+  export_function(env, exports, "rmsNormBackward", RmsNormBackward);
+  export_function(env, exports, "rope", Rope);
+  export_function(env, exports, "swiglu", Swiglu);
+  export_function(env, exports, "swigluBackward", SwigluBackward);
+  export_function(env, exports, "attention", Attention);
+  export_function(env, exports, "attentionBackward", AttentionBackward);
+  export_function(env, exports, "fusedIsa", FusedIsa);
+}
+
+}  // namespace llm2llm

@@ -1,0 +1,26 @@
+/**
+ * When the fused native kernels of native/src/fused run: only on the tfjs cpu backend with this project's
+ * native kernels registered and switched on (DESIGN.md §5). tfjs-node / tfjs-node-gpu keep their own kernels
+ * and the pure-JS cpu backend its own ops: there every fused op returns undefined and the caller uses the
+ * plain tfjs composition of src/student/layers.ts.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { NativeAddon } from "../../backend/nativeAddon.js";
+import { nativeAddon, nativeKernelsActive } from "../../backend/nativeKernels.js";
+
+/** The addon, when the fused kernels should run for float32 tensors now; otherwise undefined. */
+export function activeFusedKernels(): NativeAddon | undefined {
+  if (tf.getBackend() !== "cpu" || !nativeKernelsActive()) return undefined;
+  const addon = nativeAddon();
+  return addon && typeof addon.attention === "function" ? addon : undefined;
+}
+
+/** The values of a float32 tensor of the cpu backend (its own array: never written to). */
+export function float32Values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+/** Every tensor is float32 (the fused kernels' only dtype). */
+export function allFloat32(...tensors: tf.Tensor[]): boolean {
+  return tensors.every((t) => t.dtype === "float32");
+}
