@@ -24,7 +24,7 @@ import { StudentModel } from "../src/student/StudentModel.js";
 import { StudentTokenizer } from "../src/student/tokenizer.js";
 import type { TokenizedExample } from "../src/student/train/trainingData.js";
 import { chatWrapperFor } from "../src/teacher/chatWrapper.js";
-import { GENERAL_CHAT_TEMPLATE } from "../models/build/chatTemplate.js";
+import { GENERAL_CHAT_TEMPLATE, toyTeacherChatWrapper } from "../models/build/chatTemplate.js";
 import { renderTeacherExample } from "../models/build/teacherExamples.js";
 import { toyTaskDefinition } from "../models/build/corpora.js";
 import { writeToyModel } from "../models/build/writeToyModel.js";
@@ -55,6 +55,10 @@ afterAll(async () => {
   await tokenizer?.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The first seeded run, shared by the tests that need a trained file. */
+let firstRun: ReturnType<typeof trainAndWrite> | undefined;
+const trainedOnce = () => (firstRun ??= trainAndWrite(path.join(dir, "a.gguf"), 12));
 
 /** Trains a tiny model for a few steps and writes it; returns the file's sha256 and the loss curve. */
 async function trainAndWrite(file: string, steps: number) {
@@ -87,7 +91,7 @@ describe("full-parameter training (pretraining from scratch)", () => {
 
   it("lowers the loss, updates every weight, and a seeded run writes byte-identical GGUF files", async () => {
     expect(parameterCount(tiny)).toBe(1260 * 32 * 2 + 2 * (4 * 32 * 32 + 3 * 32 * 64 + 2 * 32) + 32);
-    const first = await trainAndWrite(path.join(dir, "a.gguf"), 12);
+    const first = await trainedOnce();
     const second = await trainAndWrite(path.join(dir, "b.gguf"), 12);
     expect(first.losses[0]).toBeGreaterThan(6.5); // ≈ ln 1260 = 7.14 from a random start
     expect(first.losses.at(-1)!).toBeLessThan(first.losses[0]! - 2);
@@ -100,6 +104,7 @@ describe("full-parameter training (pretraining from scratch)", () => {
     let model: LlamaModel;
     let student: StudentModel;
     beforeAll(async () => {
+      await trainedOnce();
       const file = path.join(dir, "a.gguf");
       model = await (await getLlamaCpp()).loadModel({ modelPath: file });
       student = await StudentModel.fromGguf(await openGguf(file));
@@ -118,17 +123,26 @@ describe("full-parameter training (pretraining from scratch)", () => {
       expect(result.argmaxAgreement).toBeGreaterThanOrEqual(parityBounds.minArgmaxAgreement);
     });
 
-    it("its chat template resolves to node-llama-cpp's General wrapper, and the training split is exact", () => {
-      const wrapper = chatWrapperFor(model);
-      expect(wrapper.wrapperName).toBe("General");
-      const task = toyTaskDefinition("toy-math", []);
-      const seed = { id: "s1", question: texts[0]!, answer: "8 - 2 = 6\n#### 6" };
-      const answer = '{"examples": [{"question": "Ava had 9 cups. Ava lost 4 of them. How many cups does Ava have now?", "answer": "9 - 4 = 5\\n#### 5"}]}';
-      const { prompt, completion } = renderTeacherExample(wrapper, model.tokenizer, task, seed, answer);
-      const promptText = model.detokenize(prompt as never, true);
-      expect(promptText.startsWith("<s>### Human\nThe student was given the following question:\n\n")).toBe(true);
-      expect(promptText.endsWith("Please generate 1 similar question, along with the correct calculations and rationale.\n\n### Assistant\n")).toBe(true);
-      expect(model.detokenize(completion as never, false)).toBe(answer);
+    it("its chat template resolves to node-llama-cpp's General wrapper, rendered exactly as the build renders the teacher's data", async () => {
+      const runtime = chatWrapperFor(model); // what LocalTeacher uses
+      expect(runtime.wrapperName).toBe("General");
+      const vocab = await (await getLlamaCpp()).loadModel({ modelPath: vocabPath, vocabOnly: true });
+      try {
+        const task = toyTaskDefinition("toy-math", []);
+        const seed = { id: "s1", question: texts[0]!, answer: "8 - 2 = 6\n#### 6" };
+        const answer = '{"examples": [{"question": "Ava had 9 cups. Ava lost 4 of them. How many cups does Ava have now?", "answer": "9 - 4 = 5\\n#### 5"}]}';
+        const atRunTime = renderTeacherExample(runtime, model.tokenizer, task, seed, answer, "8 - 2 = 7\n#### 7");
+        const atBuild = renderTeacherExample(toyTeacherChatWrapper(vocab), vocab.tokenizer, task, seed, answer, "8 - 2 = 7\n#### 7");
+        expect(atBuild).toEqual(atRunTime);
+        const promptText = model.detokenize(atRunTime.prompt as never, true);
+        expect(promptText).toContain("### Human\nThe student was given the following question:\n\nJack had 8 marbles.");
+        expect(promptText).toContain("The student answered:\n\n8 - 2 = 7\n#### 7\n\nwhich is wrong.");
+        expect(promptText.trimStart().startsWith("<s>")).toBe(true);
+        expect(promptText.endsWith("### Assistant\n")).toBe(true);
+        expect(model.detokenize(atRunTime.completion as never, false)).toBe(answer);
+      } finally {
+        await vocab.dispose();
+      }
     });
   });
 });

@@ -9,7 +9,6 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { GeneralChatWrapper } from "node-llama-cpp";
 import { getLlamaCpp } from "../../src/backend/llamaCpp.js";
 import { setNativeThreads } from "../../src/backend/nativeKernels.js";
 import { initBackend } from "../../src/backend/tfjsBackend.js";
@@ -19,7 +18,7 @@ import { parameterCount } from "../../src/student/pretrain/modelShape.js";
 import { TrainableStudent } from "../../src/student/pretrain/TrainableStudent.js";
 import { trainFull } from "../../src/student/pretrain/trainFull.js";
 import type { TokenizedExample } from "../../src/student/train/trainingData.js";
-import { GENERAL_CHAT_TEMPLATE } from "./chatTemplate.js";
+import { GENERAL_CHAT_TEMPLATE, toyTeacherChatWrapper } from "./chatTemplate.js";
 import { pretrainingExamples, teacherCorpus } from "./corpora.js";
 import { toyStudent, toyTeacher, type ToyModelSpec } from "./toyModelSpecs.js";
 import { writeToyModel } from "./writeToyModel.js";
@@ -92,7 +91,7 @@ export async function buildToyModels(options: { outDir: string; only?: "student"
   try {
     if (options.only !== "teacher") built.push(await buildOne(toyStudent, pretrainingExamples(datasetsDir, vocab), options.outDir, scale));
     if (options.only !== "student") {
-      const corpus = teacherCorpus(datasetsDir, vocab, new GeneralChatWrapper(), toyTeacher.training.seed);
+      const corpus = teacherCorpus(datasetsDir, vocab, toyTeacherChatWrapper(vocab), toyTeacher.training.seed);
       built.push(await buildOne(toyTeacher, corpus, options.outDir, scale, GENERAL_CHAT_TEMPLATE));
     }
   } finally {

@@ -5,6 +5,8 @@
  * test chats through both, finds this one equivalent to "General", and uses that wrapper: plain text turns
  * that the toy tokenizer covers with few tokens, and a wrapper whose rendering the build can reproduce.
  */
+import { GeneralChatWrapper, GgufArchitectureType, resolveChatWrapper, type ChatWrapper, type GgufFileInfo, type LlamaModel } from "node-llama-cpp";
+
 export const GENERAL_CHAT_TEMPLATE =
   "{{ bos_token }}" +
   "{% for message in messages %}" +
@@ -15,3 +17,22 @@ export const GENERAL_CHAT_TEMPLATE =
   "{% endif %}" +
   "{% endfor %}" +
   "{% if add_generation_prompt %}### Assistant\n{% endif %}";
+
+/**
+ * The wrapper node-llama-cpp resolves for a llama GGUF carrying this template and the given vocabulary —
+ * what LocalTeacher will use with the toy teacher — without the teacher file existing yet (the build renders
+ * its training data before training). node-llama-cpp finds the template equivalent to GeneralChatWrapper
+ * with `allowSpecialTokensInTitles`, whose titles tokenize apart from the text: the exact tokens matter.
+ */
+export function toyTeacherChatWrapper(vocab: LlamaModel): ChatWrapper {
+  const fileInfo = { metadata: { general: { architecture: "llama" }, tokenizer: { chat_template: GENERAL_CHAT_TEMPLATE } } };
+  return (
+    resolveChatWrapper({
+      fileInfo: fileInfo as unknown as GgufFileInfo,
+      tokenizer: vocab.tokenizer,
+      bosString: vocab.tokens.bosString,
+      architecture: GgufArchitectureType.llama,
+      warningLogs: false,
+    }) ?? new GeneralChatWrapper()
+  );
+}
