@@ -4,7 +4,7 @@
  * Where the time of one LoRA training step goes (forward + loss + backward + AdamW, the step of
  * benchmarks/train-step.ts on the shapes of ../shared/peers/configs.json), by tfjs kernel name, on the
  * active backend: each kernel's share of the step's wall time, from tf.profile's per-kernel timings summed
- * over `steps` profiled steps. "(outside kernels)" is the rest: JavaScript between kernels (tape, tidy,
+ * over `steps` profiled steps, as a share of those steps' wall time. "(outside kernels)" is the rest: JavaScript between kernels (tape, tidy,
  * gradient bookkeeping). Use it to decide which kernels to fuse next.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -90,10 +90,11 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
       });
       profiledMs += performance.now() - t0;
       for (const k of info.kernels) {
-        const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0 };
+        const key = process.env.PROFILE_SHAPES ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+        const entry = byKernel.get(key) ?? { calls: 0, ms: 0 };
         entry.calls += 1;
         entry.ms += Number(await k.kernelTimeMs);
-        byKernel.set(k.name, entry);
+        byKernel.set(key, entry);
       }
     }
   } finally {
@@ -104,13 +105,14 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
   plainTimes.sort((a, b) => a - b);
   const stepMs = plainTimes[plainTimes.length >> 1]!;
   const kernelMs = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0) / steps;
-  // Shares of the unprofiled median step: tf.profile's own overhead is not the step's.
+  // Shares of the profiled step's wall time (the kernels were timed in those steps).
+  const profiledStepMs = profiledMs / steps;
   const rows: KernelRow[] = [...byKernel]
     .map(([kernel, e]) => ({ config: name, kernel, calls: e.calls / steps, ms_per_step: e.ms / steps, percent: 0 }))
     .sort((a, b) => b.ms_per_step - a.ms_per_step);
-  rows.push({ config: name, kernel: "(outside kernels)", calls: 0, ms_per_step: Math.max(0, stepMs - kernelMs), percent: 0 });
+  rows.push({ config: name, kernel: "(outside kernels)", calls: 0, ms_per_step: Math.max(0, profiledStepMs - kernelMs), percent: 0 });
   for (const r of rows) {
-    r.percent = round((100 * r.ms_per_step) / stepMs, 1);
+    r.percent = round((100 * r.ms_per_step) / profiledStepMs, 1);
     r.ms_per_step = round(r.ms_per_step, 2);
   }
   return { rows, stepMs, profiledMs: profiledMs / steps };

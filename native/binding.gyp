@@ -1,9 +1,11 @@
 # node-gyp build of the llm2llm native addon (see native/README.md).
 # One static library per instruction set, so each translation unit gets its own -m flags and the
 # addon picks a GEMM micro-kernel at run time from the CPU's features (__builtin_cpu_supports).
+# -fno-trapping-math / -fno-math-errno change no result; they let the fused kernels' loops (exp,
+# clamps, sqrt) vectorise.
 {
   "target_defaults": {
-    "cflags_cc": ["-O3", "-std=c++17", "-fPIC", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "cflags_cc": ["-O3", "-std=c++17", "-fPIC", "-fno-exceptions", "-fno-trapping-math", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     "cflags_cc!": ["-fno-rtti"],
     "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"], "GCC_ENABLE_CPP_EXCEPTIONS": "NO" },
   },

@@ -64,11 +64,21 @@ export interface NativeAddon {
     dq: Float32Array, dk: Float32Array, dv: Float32Array,
     b: number, t: number, s: number, h: number, hkv: number, dkSize: number, dvSize: number, scale: number,
   ): void;
+  /** out = a op b (op 0 add, 1 subtract, 2 multiply); a and b repeat with periods that divide out's length. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** The row-loop family of the fused kernels ("avx512", "avx2", "generic"): follows selectGemmIsa. */
   fusedIsa(): string;
   /** Total threads doing kernel work, the calling thread included. */
   setThreads(count: number): void;
   threads(): number;
+}
+
+/**
+ * A Float32Array for a native kernel to fill completely: not zeroed first (Buffer.allocUnsafeSlow), which
+ * saves a pass over memory per output; never use it for an array that is not written in full.
+ */
+export function outputArray(length: number): Float32Array {
+  return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
 }
 
 export const nativeAddonPath = path.resolve(

@@ -7,11 +7,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { UsageError } from "../errors.js";
 import { loadNativeAddon, type NativeAddon } from "./nativeAddon.js";
+import { nativeBinaryKernel, nativeBinaryOps, type NativeBinaryKernel } from "./nativeElementwise.js";
 import { nativeMatMulKernels, type MatMulKernels } from "./nativeMatMul.js";
 
 export type NativeResult = { ok: true; description: string } | { ok: false; reason: string };
 
-const replacedKernels = ["BatchMatMul", "_FusedMatMul"] as const;
+const binaryKernels = Object.keys(nativeBinaryOps) as NativeBinaryKernel[];
+const replacedKernels = ["BatchMatMul", "_FusedMatMul", ...binaryKernels] as const;
 
 /** The cpu backend's own kernels, kept when ours are registered. */
 let jsKernels: Map<string, tf.KernelConfig> | undefined;
@@ -56,6 +58,10 @@ export function registerNativeKernels(): NativeResult {
       ["BatchMatMul", { kernelName: "BatchMatMul", backendName: "cpu", kernelFunc: native.batchMatMul }],
       ["_FusedMatMul", { kernelName: "_FusedMatMul", backendName: "cpu", kernelFunc: native.fusedMatMul }],
     ]);
+    for (const name of binaryKernels) {
+      const kernelFunc = nativeBinaryKernel(addon, name, jsKernels.get(name)!.kernelFunc);
+      nativeKernels.set(name, { kernelName: name, backendName: "cpu", kernelFunc });
+    }
   }
   useNativeKernels(true);
   return { ok: true, description: describeNative(addon) };
@@ -63,7 +69,7 @@ export function registerNativeKernels(): NativeResult {
 
 function describeNative(addon: NativeAddon): string {
   const threads = addon.threads();
-  return `native kernels: ${addon.gemmIsa()} matmul, ${threads} thread${threads === 1 ? "" : "s"}`;
+  return `native kernels: ${addon.gemmIsa()} matmul, fused ${addon.fusedIsa()} attention/RMSNorm/RoPE/SwiGLU/add/mul, ${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
 /** Switches the cpu backend between the native kernels and its own JS ones (tests, benchmarks). */
@@ -73,7 +79,7 @@ export function useNativeKernels(on: boolean): void {
   for (const config of configs.values()) swapKernel(config);
 }
 
-/** Whether the cpu backend's BatchMatMul and _FusedMatMul are the native ones right now. */
+/** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub and Multiply are the native ones right now. */
 export function nativeKernelsActive(): boolean {
   if (!nativeKernels) return false;
   return replacedKernels.every((name) => tf.getKernel(name, "cpu")?.kernelFunc === nativeKernels!.get(name)!.kernelFunc);

@@ -10,7 +10,7 @@
  * so they run here too.
  */
 import * as tf from "@tensorflow/tfjs";
-import { nativeActivation, type NativeActivationName, type NativeAddon } from "./nativeAddon.js";
+import { nativeActivation, outputArray, type NativeActivationName, type NativeAddon } from "./nativeAddon.js";
 
 /** What a cpu kernel receives (tfjs's KernelFunc parameters, with the cpu backend's shape). */
 interface KernelArgs {
@@ -88,7 +88,7 @@ export function nativeMatMulKernels(addon: NativeAddon, fallback: MatMulKernels)
     const aValues = float32Values(backend, a);
     const bValues = float32Values(backend, b);
     if (!shape || !aValues || !bValues) return fallback.batchMatMul(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    const out = new Float32Array(shape.batch * shape.m * shape.n); // [batch, m, n]
+    const out = outputArray(shape.batch * shape.m * shape.n); // [batch, m, n]
     addon.matMul(aValues, bValues, out, shape.batch, shape.batchA, shape.batchB, shape.m, shape.n, shape.k,
       transposeA, transposeB, null, nativeActivation.linear, 0, null);
     return backend.makeTensorInfo(shape.outShape, "float32", out);
@@ -133,7 +133,7 @@ export function nativeMatMulKernels(addon: NativeAddon, fallback: MatMulKernels)
       if (!preluValues) return jsKernel();
       outShape = tf.broadcast_util.assertAndGetBroadcastShape(outShape, preluActivationWeights!.shape);
     }
-    const out = new Float32Array(shape.batch * shape.m * shape.n); // [batch, m, n]
+    const out = outputArray(shape.batch * shape.m * shape.n); // [batch, m, n]
     addon.matMul(aValues, bValues, out, shape.batch, shape.batchA, shape.batchB, shape.m, shape.n, shape.k,
       transposeA, transposeB, biasValues, nativeActivation[activation], attrs.leakyreluAlpha ?? 0.2, preluValues);
     return backend.makeTensorInfo(outShape, "float32", out);

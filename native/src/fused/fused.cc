@@ -106,6 +106,26 @@ void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, 
   for_chunks(static_cast<int>((n + kChunkElements - 1) / kChunkElements), fn);
 }
 
+void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out) {
+  const FusedRows& k = current_fused_rows();
+  // Runs of values where neither input wraps around: the shorter period, or chunks of the whole.
+  const size_t period = std::min(a_len == 1 ? n : a_len, b_len == 1 ? n : b_len);
+  const size_t run = std::min(period, kChunkElements);
+  const size_t runs_per_period = (period + run - 1) / run;
+  const size_t chunks = n / period * runs_per_period;
+  // Group small runs so a chunk holds about kChunkElements values.
+  const size_t per_chunk = std::max<size_t>(1, kChunkElements / run);
+  auto fn = [&](int c) {
+    for (size_t r = c * per_chunk; r < std::min(chunks, (c + 1) * per_chunk); ++r) {
+      const size_t start = r / runs_per_period * period + r % runs_per_period * run;
+      const int len = static_cast<int>(std::min(run, period - r % runs_per_period * run));
+      k.binary(op, a + (a_len == 1 ? 0 : start % a_len), a_len == 1 ? 0 : 1, b + (b_len == 1 ? 0 : start % b_len),
+               b_len == 1 ? 0 : 1, len, out + start);
+    }
+  };
+  for_chunks(static_cast<int>((chunks + per_chunk - 1) / per_chunk), fn);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Attention. One task per (batch, key/value head): its G = H / Hkv query heads share that task's K and V,
 // so dK and dV are each summed over the group inside one task, in head order. Products go through the

@@ -17,6 +17,7 @@ struct FusedRows {
   void (*swiglu_backward)(const float* dy, const float* g, const float* u, int n, float* dg, float* du);
   void (*softmax)(float* s, int n, float scale, const float* bias);
   void (*softmax_backward)(const float* p, float* dp, int n, float scale);
+  void (*binary)(int op, const float* a, int a_step, const float* b, int b_step, int n, float* out);
 };
 
 const FusedRows& fused_rows_generic();
@@ -39,6 +40,10 @@ void rope(const float* x, const float* cosv, const float* sinv, int positions, i
 // Element-wise over n values.
 void swiglu(const float* g, const float* u, size_t n, float* out);
 void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, float* dg, float* du);
+
+// Element-wise a op b (op 0 add, 1 subtract, 2 multiply) with tfjs's suffix broadcasting: out has n values,
+// a and b repeat every a_len / b_len values (each divides n; 1 is a scalar).
+void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out);
 
 // Grouped-query attention, layouts as the model keeps them (no transposes):
 //   q [B, T, H, Dk], k [B, S, Hkv, Dk], v [B, S, Hkv, Dv], out [B, T, H, Dv];

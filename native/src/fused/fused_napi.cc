@@ -5,6 +5,7 @@
 //   swiglu(g, u, out)                               swigluBackward(dy, g, u, dg, du)
 //   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale)
 //   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale)
+//   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul; a and b repeat with periods dividing out's length
 //   fusedIsa() -> the row-loop family in use
 #include <string>
 
@@ -200,6 +201,18 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args a(env, info, "binary", 4);
+  const int op = a.integer("op", 0);
+  size_t al, bl, n;
+  float* x = a.floats_unchecked("a", &al);
+  float* y = a.floats_unchecked("b", &bl);
+  float* out = a.floats_unchecked("out", &n);
+  if (a.ok && (op > 2 || al == 0 || bl == 0 || n % al != 0 || n % bl != 0)) a.fail("bad op or lengths");
+  if (a.ok && n > 0) binary(op, x, al, y, bl, n, out);
+  return nullptr;
+}
+
 napi_value FusedIsa(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_string_utf8(env, current_fused_rows().name, NAPI_AUTO_LENGTH, &result);
@@ -216,6 +229,7 @@ void register_fused(napi_env env, napi_value exports) {
   export_function(env, exports, "swigluBackward", SwigluBackward);
   export_function(env, exports, "attention", Attention);
   export_function(env, exports, "attentionBackward", AttentionBackward);
+  export_function(env, exports, "binary", Binary);
   export_function(env, exports, "fusedIsa", FusedIsa);
 }
 

@@ -53,8 +53,13 @@ inline float max_fixed(const float* x, int n) {
 inline float exp_approx(float x) {
   const float clamped = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
   const float t = clamped * 1.44269504088896341f + 0.5f;
+#if defined(__x86_64__) && !defined(__SSE4_1__)
+  // No rounding instruction below SSE4.1: floor through a truncating conversion (vectorises there).
   float fn = static_cast<float>(static_cast<int>(t));
-  fn = fn > t ? fn - 1.0f : fn;  // floor
+  fn = fn > t ? fn - 1.0f : fn;
+#else
+  const float fn = __builtin_floorf(t);  // one vrndscaleps / vroundps / frintm
+#endif
   const float r = clamped - fn * 0.693359375f - fn * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -148,7 +153,31 @@ void softmax_backward_row(const float* p, float* dp, int n, float scale) {
   for (int j = 0; j < n; ++j) dp[j] = p[j] * (dp[j] - c) * scale;
 }
 
+// --- Element-wise binary ops (tfjs Add, Sub, Multiply): out = a op b over n values; a_step / b_step are
+// 1 for an array, 0 for one value repeated.
+template <int Op>
+inline void binary_loop(const float* a, int a_step, const float* b, int b_step, int n, float* out) {
+  auto apply = [](float x, float y) { return Op == 0 ? x + y : (Op == 1 ? x - y : x * y); };
+  if (a_step == 1 && b_step == 1) {
+    for (int i = 0; i < n; ++i) out[i] = apply(a[i], b[i]);
+  } else if (a_step == 1) {
+    const float y = b[0];
+    for (int i = 0; i < n; ++i) out[i] = apply(a[i], y);
+  } else if (b_step == 1) {
+    const float x = a[0];
+    for (int i = 0; i < n; ++i) out[i] = apply(x, b[i]);
+  } else {
+    for (int i = 0; i < n; ++i) out[i] = apply(a[0], b[0]);
+  }
+}
+
+void binary_span(int op, const float* a, int a_step, const float* b, int b_step, int n, float* out) {
+  if (op == 0) binary_loop<0>(a, a_step, b, b_step, n, out);
+  else if (op == 1) binary_loop<1>(a, a_step, b, b_step, n, out);
+  else binary_loop<2>(a, a_step, b, b_step, n, out);
+}
+
 constexpr llm2llm::FusedRows make_rows(const char* name) {
   return llm2llm::FusedRows{name, rms_norm_row, rms_norm_backward_row, rope_row, swiglu_forward_span,
-                            swiglu_backward_span, softmax_row, softmax_backward_row};
+                            swiglu_backward_span, softmax_row, softmax_backward_row, binary_span};
 }

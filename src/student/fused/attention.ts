@@ -6,6 +6,7 @@
  * The bias (causal and padding mask) is a constant: it gets no gradient.
  */
 import * as tf from "@tensorflow/tfjs";
+import { outputArray } from "../../backend/nativeAddon.js";
 import { activeFusedKernels, allFloat32, float32Values } from "./nativeFused.js";
 
 /**
@@ -26,13 +27,13 @@ export function nativeAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
   const scale = 1 / Math.sqrt(dk);
   const op = tf.customGrad((...inputs) => {
     const [qValues, kValues, vValues] = (inputs.slice(0, 3) as tf.Tensor[]).map(float32Values) as [Float32Array, Float32Array, Float32Array];
-    const out = new Float32Array(b * t * h * dv);
-    const probs = new Float32Array(b * h * t * s); // [B, H, T, S]
+    const out = outputArray(b * t * h * dv);
+    const probs = outputArray(b * h * t * s); // [B, H, T, S]
     addon.attention(qValues, kValues, vValues, biasValues, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale);
     const gradFunc = (dy: tf.Tensor) => {
-      const dq = new Float32Array(qValues.length);
-      const dkGrad = new Float32Array(kValues.length);
-      const dvGrad = new Float32Array(vValues.length);
+      const dq = outputArray(qValues.length);
+      const dkGrad = outputArray(kValues.length);
+      const dvGrad = outputArray(vValues.length);
       addon.attentionBackward(float32Values(dy), qValues, kValues, vValues, probs, dq, dkGrad, dvGrad, b, t, s, h, hkv, dk, dv, scale);
       return [tf.tensor(dq, q.shape, "float32"), tf.tensor(dkGrad, k.shape, "float32"), tf.tensor(dvGrad, v.shape, "float32")];
     };

@@ -3,6 +3,7 @@
  * The backward uses the saved rsqrt per row: dx = r·(dy·w) − x·(r³/n)·Σ(dy·w·x), dw = Σ_rows dy·x·r.
  */
 import * as tf from "@tensorflow/tfjs";
+import { outputArray } from "../../backend/nativeAddon.js";
 import { activeFusedKernels, allFloat32, float32Values } from "./nativeFused.js";
 
 /** x [..., n], weight [n] → [..., n]; undefined when the native kernels are not active. */
@@ -15,12 +16,12 @@ export function nativeRmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): t
     const [xIn, wIn] = inputs as [tf.Tensor, tf.Tensor];
     const xValues = float32Values(xIn);
     const wValues = float32Values(wIn);
-    const y = new Float32Array(x.size);
-    const rstd = new Float32Array(rows);
+    const y = outputArray(x.size);
+    const rstd = outputArray(rows);
     addon.rmsNorm(xValues, wValues, y, rstd, rows, n, eps);
     const gradFunc = (dy: tf.Tensor) => {
-      const dx = new Float32Array(x.size);
-      const dw = new Float32Array(n);
+      const dx = outputArray(x.size);
+      const dw = outputArray(n);
       addon.rmsNormBackward(float32Values(dy), xValues, wValues, rstd, dx, dw, rows, n);
       return [tf.tensor(dx, x.shape, "float32"), tf.tensor(dw, weight.shape, "float32")];
     };

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RopeType } from "../config.js";
+import { outputArray } from "../../backend/nativeAddon.js";
 import { activeFusedKernels, allFloat32, float32Values } from "./nativeFused.js";
 
 /** x [B, T, H, D]; cos, sin [B, T, 1, nRot/2]; undefined when the native kernels are not active. */
@@ -23,7 +24,7 @@ export function nativeRope(
   const sin = float32Values(angles.sin);
   const neox = type === "neox";
   const rotate = (values: Float32Array, inverse: boolean) => {
-    const out = new Float32Array(values.length);
+    const out = outputArray(values.length);
     addon.rope(values, cos, sin, out, positions, h, d, nRot, neox, inverse);
     return tf.tensor(out, x.shape, "float32");
   };
