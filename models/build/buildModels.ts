@@ -6,7 +6,7 @@
  * `--scale` multiplies the epochs (fractions train on a prefix of the data): for quick experiments only.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlamaCpp } from "../../src/backend/llamaCpp.js";
@@ -21,7 +21,7 @@ import type { TokenizedExample } from "../../src/student/train/trainingData.js";
 import { GENERAL_CHAT_TEMPLATE, toyTeacherChatWrapper } from "./chatTemplate.js";
 import { pretrainingExamples, teacherCorpus } from "./corpora.js";
 import { toyStudent, toyTeacher, type ToyModelSpec } from "./toyModelSpecs.js";
-import { writeToyModel } from "./writeToyModel.js";
+import { writeToyModel, type ToyModelFile } from "./writeToyModel.js";
 
 const modelsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const datasetsDir = path.resolve(modelsDir, "../datasets");
@@ -32,6 +32,7 @@ const buildThreads = 2;
 
 export interface BuiltModel {
   file: string;
+  spec: ToyModelSpec;
   parameters: number;
   steps: number;
   firstLoss: number;
@@ -41,7 +42,13 @@ export interface BuiltModel {
   sha256: string;
 }
 
-async function buildOne(spec: ToyModelSpec, examples: TokenizedExample[], outDir: string, scale: number, chatTemplate?: string): Promise<BuiltModel> {
+/**
+ * Written into the teacher GGUF: the prompt layout it was trained on (teacherPrompt.ts), for the loop to pick
+ * the same one. llama.cpp ignores keys it does not know.
+ */
+export const teacherPromptKey = { key: "llm2llm.teacher.prompt_style", type: "string" as const, value: "compact" };
+
+async function buildOne(spec: ToyModelSpec, examples: TokenizedExample[], outDir: string, scale: number, fileExtras: Pick<ToyModelFile, "chatTemplate" | "extra"> = {}): Promise<BuiltModel> {
   const epochs = Math.max(1, Math.round(spec.training.epochs * scale));
   const data = scale < 1 ? examples.slice(0, Math.ceil(examples.length * scale * spec.training.epochs)) : examples;
   const parameters = parameterCount(spec.shape);
@@ -58,10 +65,11 @@ async function buildOne(spec: ToyModelSpec, examples: TokenizedExample[], outDir
       }
     });
     const file = path.join(outDir, spec.file);
-    await writeToyModel(student, { path: file, name: spec.name, vocabPath, matrixType: spec.matrixType, ...(chatTemplate ? { chatTemplate } : {}) });
+    await writeToyModel(student, { path: file, name: spec.name, vocabPath, matrixType: spec.matrixType, ...fileExtras });
     const curve = result.lossCurve;
     return {
       file,
+      spec: { ...spec, training: { ...spec.training, epochs } },
       parameters,
       steps: result.totalSteps,
       firstLoss: curve[0]!.loss,
@@ -92,12 +100,39 @@ export async function buildToyModels(options: { outDir: string; only?: "student"
     if (options.only !== "teacher") built.push(await buildOne(toyStudent, pretrainingExamples(datasetsDir, vocab), options.outDir, scale));
     if (options.only !== "student") {
       const corpus = teacherCorpus(datasetsDir, vocab, toyTeacherChatWrapper(vocab), toyTeacher.training.seed);
-      built.push(await buildOne(toyTeacher, corpus, options.outDir, scale, GENERAL_CHAT_TEMPLATE));
+      built.push(await buildOne(toyTeacher, corpus, options.outDir, scale, { chatTemplate: GENERAL_CHAT_TEMPLATE, extra: [teacherPromptKey] }));
     }
   } finally {
     await vocab.dispose();
   }
   return built;
+}
+
+/**
+ * models/toy-models.json: what each file is and how it was made — deterministic fields only (no timings), so a
+ * rebuild on this machine rewrites it byte for byte; test/toy-models.test.ts checks the files against it.
+ */
+function writeManifest(outDir: string, built: BuiltModel[]): void {
+  const file = path.join(outDir, "toy-models.json");
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { models: Record<string, unknown>[] }).models : [];
+  const entries = built.map((b) => ({
+    file: b.spec.file,
+    name: b.spec.name,
+    shape: b.spec.shape,
+    parameters: b.parameters,
+    initSeed: b.spec.initSeed,
+    training: b.spec.training,
+    matrixType: b.spec.matrixType === 1 ? "F16" : "F32",
+    steps: b.steps,
+    firstLoss: Number(b.firstLoss.toFixed(4)),
+    finalLoss: Number(b.finalLoss.toFixed(4)),
+    sha256: b.sha256,
+  }));
+  const models = [toyStudent.file, toyTeacher.file]
+    .map((name) => entries.find((e) => e.file === name) ?? previous.find((e) => e.file === name))
+    .filter((e) => e !== undefined);
+  const note = "written by `npm run build:models` (models/build/buildModels.ts); losses are per token (teacher: answer tokens only)";
+  writeFileSync(file, `${JSON.stringify({ note, models }, null, 2)}\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -109,7 +144,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (only !== undefined && only !== "student" && only !== "teacher") throw new UsageError(`--only: expected student or teacher, got ${only}`);
   const scale = Number(arg("--scale") ?? 1);
   if (!(scale > 0)) throw new UsageError(`--scale: expected a positive number`);
-  const built = await buildToyModels({ outDir: path.resolve(arg("--out") ?? modelsDir), ...(only ? { only } : {}), scale });
+  const outDir = path.resolve(arg("--out") ?? modelsDir);
+  const built = await buildToyModels({ outDir, ...(only ? { only } : {}), scale });
+  writeManifest(outDir, built);
   for (const b of built) {
     process.stderr.write(`${path.relative(process.cwd(), b.file)}: ${b.parameters.toLocaleString("en")} parameters, ${b.steps} steps, loss ${b.firstLoss.toFixed(3)} → ${b.finalLoss.toFixed(3)}, ${b.seconds.toFixed(0)} s (${b.tokensPerSecond.toFixed(0)} tokens/s)\n  sha256 ${b.sha256}\n`);
   }

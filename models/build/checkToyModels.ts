@@ -14,9 +14,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { augmentationJsonSchema, parseStructured, verifyMathAnswer } from "../../src/augment/index.js";
 import { evaluateStudent } from "../../src/pipeline/evaluate.js";
+import { trainOptionsSchema } from "../../src/pipeline/runConfig.js";
 import type { Example, Task } from "../../src/seams.js";
 import { LlamaCppStudentGenerator } from "../../src/student/evaluate/LlamaCppStudentGenerator.js";
 import { trainAdapterFile } from "../../src/student/train/trainAdapterFile.js";
+import type { TrainLoraOptions } from "../../src/student/train/trainLora.js";
 import { LocalTeacher } from "../../src/teacher/LocalTeacher.js";
 import { toyTaskDefinition } from "./corpora.js";
 import { compactTeacherRequest } from "./teacherPrompt.js";
@@ -72,10 +74,10 @@ async function checkTeacher(modelPath: string, task: Task, seeds: Example[]) {
   return { ...counts, seconds: Math.round(seconds), samples };
 }
 
-async function trainAndTest(modelPath: string, task: Task, train: Example[], test: Example[], testSkills: string[], dir: string, name: string) {
+async function trainAndTest(modelPath: string, task: Task, train: Example[], test: Example[], testSkills: string[], dir: string, name: string, training: Partial<TrainLoraOptions>) {
   const adapter = path.join(dir, `${name}.gguf`);
   const examples = train.map((e, i) => ({ prompt: task.formatPrompt(e), completion: task.formatCompletion(e), line: i + 1 }));
-  const { summary } = await trainAdapterFile({ modelPath, examples, dataFile: name, outPath: adapter, maxLength: 256, training: { seed: 0 } });
+  const { summary } = await trainAdapterFile({ modelPath, examples, dataFile: name, outPath: adapter, maxLength: 256, training: { seed: 0, ...training } });
   const student = await LlamaCppStudentGenerator.load({ modelPath, adapterPath: adapter, parallel: 8 });
   const evaluated = await evaluateStudent(student, task, test, 64);
   await student.dispose();
@@ -95,6 +97,16 @@ const arg = (name: string) => {
 const modelsDir = path.resolve(arg("--models") ?? path.resolve(here, ".."));
 const only = arg("--only");
 const extraPerSkill = Number(arg("--extra") ?? 10);
+/** LoRA options (default: the loop's defaults, src/pipeline/runConfig.ts). */
+const loopDefaults = trainOptionsSchema.parse({});
+const training: Partial<TrainLoraOptions> = {
+  lora: { rank: loopDefaults.rank, alpha: loopDefaults.alpha, dropout: loopDefaults.dropout, targets: loopDefaults.targets },
+  learningRate: loopDefaults.learningRate,
+  epochs: loopDefaults.epochs,
+  batchSize: loopDefaults.batchSize,
+  ...(arg("--epochs") ? { epochs: Number(arg("--epochs")) } : {}),
+  ...(arg("--lr") ? { learningRate: Number(arg("--lr")) } : {}),
+};
 const task = toyTaskDefinition("toy-math", []);
 const seeds = readExamples(path.join(datasetsDir, "toy-math/seed.jsonl"), "seed-");
 const test = readExamples(path.join(datasetsDir, "toy-math/test.jsonl"), "test-");
@@ -105,11 +117,11 @@ if (only !== "teacher") {
   try {
     const student = path.join(modelsDir, "toy-student.gguf");
     const testSkills = skillsOf("test");
-    result.seedOnly = await trainAndTest(student, task, seeds, test, testSkills, dir, "seed-only");
+    result.seedOnly = await trainAndTest(student, task, seeds, test, testSkills, dir, "seed-only", training);
     const pairs = readTeacherPairs(datasetsDir, "toy-math");
     const extra = rareSkills.flatMap((skill) => pairs.filter((p) => p.kind === skill).slice(0, extraPerSkill))
       .map((p, i): Example => ({ id: `extra-${i + 1}`, question: p.similar.question, answer: p.similar.answer }));
-    result.seedPlusExtra = await trainAndTest(student, task, [...seeds, ...extra], test, testSkills, dir, "seed-plus-extra");
+    result.seedPlusExtra = await trainAndTest(student, task, [...seeds, ...extra], test, testSkills, dir, "seed-plus-extra", training);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
