@@ -1,5 +1,5 @@
 /**
- * The train / export / eval commands, spawned as a user runs them: --json prints exactly one JSON object on
+ * The train / export / eval commands (and generate --adapter), spawned as a user runs them: --json prints exactly one JSON object on
  * stdout; the merged GGUF answers as base + adapter; both engines give the same greedy answers; and bad input
  * (adapter for another base, missing model, empty data, a line that is not JSON) is one clear error line
  * and a non-zero exit.
@@ -66,6 +66,13 @@ describe("llm2llm train → export --merge → eval", () => {
     expect(outputs(tfjsOut)).toEqual(outputs(predictionsPath));
     expect(outputs(mergedOut)).toEqual(outputs(predictionsPath));
     expect(tfjs.accuracy).toBe(llamaCpp.accuracy);
+
+    // generate --adapter on both engines: the same tokens, and the same text as eval wrote.
+    const generated = ["tfjs", "llama.cpp"].map((engine) =>
+      json(cli("generate", "--engine", engine, "--model", modelPath, "--adapter", adapterPath, "--prompt", eightExamples[0]!.prompt, "--max-tokens", "8", "--json")),
+    );
+    expect(generated[0]!.tokens).toEqual(generated[1]!.tokens);
+    expect(generated[0]!.text).toBe(predictions[0].output);
   });
 });
 

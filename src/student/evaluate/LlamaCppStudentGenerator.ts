@@ -106,7 +106,7 @@ export class LlamaCppStudentGenerator implements StudentGenerator {
       out.push(token);
       if (out.length >= sampling.maxTokens) break;
     }
-    return this.tokenizer.detokenize(out);
+    return this.tokenizer.detokenize(out, tokens);
   }
 
   async dispose(): Promise<void> {

@@ -3,6 +3,7 @@
  * at a time). Slow, but it is the model that was trained, so it checks the llama.cpp engine.
  */
 import { existsSync } from "node:fs";
+import { initBackend } from "../../backend/tfjsBackend.js";
 import { checkAdapterFitsBase, readLoraAdapter } from "../../gguf/adapter.js";
 import { openGguf } from "../../gguf/openGguf.js";
 import { MissingFileError } from "../../errors.js";
@@ -33,6 +34,7 @@ export class TfjsStudentGenerator implements StudentGenerator {
 
   static async load(options: TfjsStudentOptions): Promise<TfjsStudentGenerator> {
     if (!existsSync(options.modelPath)) throw new MissingFileError(options.modelPath, "model file");
+    await initBackend();
     const file = await openGguf(options.modelPath);
     let adapter: LoraAdapter | undefined;
     if (options.adapterPath !== undefined) {
@@ -49,12 +51,13 @@ export class TfjsStudentGenerator implements StudentGenerator {
     const lora = this.adapter?.forwardMap(this.adapterScale);
     const results: string[] = [];
     for (const [index, prompt] of prompts.entries()) {
-      const { tokens } = generate(this.model, this.tokenizer.tokenize(prompt), {
+      const promptTokens = this.tokenizer.tokenize(prompt);
+      const { tokens } = generate(this.model, promptTokens, {
         ...sampling,
         ...(lora ? { lora } : {}),
         isEndOfGeneration: (token) => this.tokenizer.isEndOfGeneration(token),
       });
-      results.push(this.tokenizer.detokenize(tokens));
+      results.push(this.tokenizer.detokenize(tokens, promptTokens));
       onDone?.(index);
       // Let the event loop breathe between prompts (progress bars, signals).
       await new Promise((resolve) => setImmediate(resolve));

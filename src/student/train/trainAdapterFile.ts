@@ -3,6 +3,7 @@
  * loop calls each iteration. Loads the base GGUF into the tfjs student, tokenizes the examples with the
  * model's own tokenizer, trains a LoRA adapter and writes it as a GGUF adapter llama.cpp loads.
  */
+import { initBackend } from "../../backend/tfjsBackend.js";
 import { checkAdapterFitsBase, readLoraAdapter, writeLoraAdapter } from "../../gguf/adapter.js";
 import { openGguf } from "../../gguf/openGguf.js";
 import { LoraAdapter } from "../lora/LoraAdapter.js";
@@ -45,6 +46,7 @@ export interface TrainAdapterFileSummary {
 
 export async function trainAdapterFile(options: TrainAdapterFileOptions): Promise<{ summary: TrainAdapterFileSummary; lossCurve: LossPoint[] }> {
   const started = performance.now();
+  await initBackend(); // once per process: the fastest tfjs backend available (DESIGN.md §5)
   const file = await openGguf(options.modelPath);
   let initialAdapter: LoraAdapter | undefined;
   if (options.initAdapterPath) {
