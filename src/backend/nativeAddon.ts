@@ -32,6 +32,8 @@ export interface NativeAddon {
     transposeA: boolean, transposeB: boolean,
     bias: Float32Array | null, activation: number, leakyAlpha: number, prelu: Float32Array | null,
   ): void;
+  /** c [m, n] += op(a) · op(b): a [m, k] (or [k, m] transposed), b [k, n] (or [n, k]). */
+  matMulAccumulate(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transposeA: boolean, transposeB: boolean): void;
   /** The micro-kernel family in use: "AVX-512 FMA", "AVX2 FMA" or "portable". */
   gemmIsa(): string;
   /** Switches the micro-kernel family; false when this CPU lacks it. */

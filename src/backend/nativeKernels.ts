@@ -7,13 +7,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { UsageError } from "../errors.js";
 import { loadNativeAddon, type NativeAddon } from "./nativeAddon.js";
+import { rowGatherKernel } from "./nativeGather.js";
 import { nativeBinaryKernel, nativeBinaryOps, type NativeBinaryKernel } from "./nativeElementwise.js";
 import { nativeMatMulKernels, type MatMulKernels } from "./nativeMatMul.js";
 
 export type NativeResult = { ok: true; description: string } | { ok: false; reason: string };
 
 const binaryKernels = Object.keys(nativeBinaryOps) as NativeBinaryKernel[];
-const replacedKernels = ["BatchMatMul", "_FusedMatMul", ...binaryKernels] as const;
+const replacedKernels = ["BatchMatMul", "_FusedMatMul", ...binaryKernels, "GatherV2"] as const;
 
 /** The cpu backend's own kernels, kept when ours are registered. */
 let jsKernels: Map<string, tf.KernelConfig> | undefined;
@@ -62,6 +63,7 @@ export function registerNativeKernels(): NativeResult {
       const kernelFunc = nativeBinaryKernel(addon, name, jsKernels.get(name)!.kernelFunc);
       nativeKernels.set(name, { kernelName: name, backendName: "cpu", kernelFunc });
     }
+    nativeKernels.set("GatherV2", { kernelName: "GatherV2", backendName: "cpu", kernelFunc: rowGatherKernel(jsKernels.get("GatherV2")!.kernelFunc) });
   }
   useNativeKernels(true);
   return { ok: true, description: describeNative(addon) };
@@ -79,7 +81,7 @@ export function useNativeKernels(on: boolean): void {
   for (const config of configs.values()) swapKernel(config);
 }
 
-/** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub and Multiply are the native ones right now. */
+/** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub, Multiply and GatherV2 are ours right now. */
 export function nativeKernelsActive(): boolean {
   if (!nativeKernels) return false;
   return replacedKernels.every((name) => tf.getKernel(name, "cpu")?.kernelFunc === nativeKernels!.get(name)!.kernelFunc);

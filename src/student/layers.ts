@@ -2,14 +2,15 @@
  * The building blocks of the llama family, each the tfjs form of one ggml graph step in llama.cpp's
  * llama-model.cpp: RMSNorm, RoPE (normal and NeoX pairing), the linear projection (with its optional LoRA
  * term), grouped-query causal attention and the SwiGLU feed-forward. Pure functions of tensors: the caller
- * owns tf.tidy. On the tfjs cpu backend with native kernels, RMSNorm, RoPE, attention and the SwiGLU gate run as
- * fused native kernels with their own gradients (src/student/fused); the `...Composed` forms are the plain tfjs
+ * owns tf.tidy. On the tfjs cpu backend with native kernels, RMSNorm, RoPE, attention, the SwiGLU gate and the
+ * LoRA projection (frozen W, no dropout) run as fused native kernels with their own gradients (src/student/fused); the `...Composed` forms are the plain tfjs
  * graphs used everywhere else (and the tests' reference). Shapes: B batch, T new positions, S all key positions (cache + new), E n_embd, H query heads,
  * Hkv key/value heads, G = H / Hkv, Dk / Dv head sizes.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RopeType } from "./config.js";
 import { nativeAttention } from "./fused/attention.js";
+import { nativeLoraLinear } from "./fused/loraLinear.js";
 import { nativeRmsNorm } from "./fused/rmsNorm.js";
 import { nativeRope } from "./fused/rope.js";
 import { nativeSwiglu } from "./fused/swiglu.js";
@@ -48,9 +49,13 @@ export function linear(x: tf.Tensor, proj: Linear, lora?: LoraContext): tf.Tenso
   const [nOut, nIn] = proj.weight.shape;
   const outShape = [...x.shape.slice(0, -1), nOut];
   const x2 = x.reshape([-1, nIn]); // [N, n_in]
+  const adapter = lora?.weights.get(proj.name);
+  if (adapter && !(lora!.training && lora!.dropout > 0)) {
+    const fused = nativeLoraLinear(x2 as tf.Tensor2D, proj.weight, proj.bias, adapter.a, adapter.b, adapter.scale);
+    if (fused) return fused.reshape(outShape);
+  }
   let y: tf.Tensor = tf.matMul(x2, proj.weight, false, true); // [N, n_out]
   if (proj.bias) y = tf.add(y, proj.bias);
-  const adapter = lora?.weights.get(proj.name);
   if (adapter && lora) {
     const dropped =
       lora.training && lora.dropout > 0 ? tf.dropout(x2, lora.dropout, undefined, seedFor(lora.dropoutSeed, proj.name)) : x2;

@@ -88,7 +88,8 @@ void run_task(void* context, int task) {
 
   float* c = p.c + static_cast<ptrdiff_t>(batch) * p.m * p.n + static_cast<ptrdiff_t>(m0) * p.n;
   if (p.k == 0) {
-    for (int i = 0; i < m1 - m0; ++i) std::fill(c + i * p.n + n0, c + i * p.n + n1, 0.0f);
+    if (!p.accumulate)
+      for (int i = 0; i < m1 - m0; ++i) std::fill(c + i * p.n + n0, c + i * p.n + n1, 0.0f);
   } else {
     const float* a = p.a + static_cast<ptrdiff_t>(batch % p.batch_a) * p.m * p.k;
     const float* b = p.b + static_cast<ptrdiff_t>(batch % p.batch_b) * p.k * p.n;
@@ -104,6 +105,7 @@ void run_task(void* context, int task) {
     block.m = m1 - m0;
     block.n = n1 - n0;
     block.k = p.k;
+    block.accumulate = p.accumulate;
     const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
     block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(kernel.mc) * kernel.kc);
     block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);

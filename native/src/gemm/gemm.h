@@ -72,6 +72,7 @@ struct BatchMatMul {
   int m, n, k;
   bool transpose_a, transpose_b;
   Epilogue epilogue;
+  bool accumulate = false;  // C += product (then the epilogue, if any, applies to the sum)
 };
 
 // Runs on the process-wide thread pool.

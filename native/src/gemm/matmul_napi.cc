@@ -1,6 +1,7 @@
 // JavaScript bindings of the matmul family (used by src/backend/nativeMatMul.ts):
 //   matMul(a, b, c, batch, batchA, batchB, m, n, k, transposeA, transposeB,
 //          bias|null, activation, leakyAlpha, prelu|null)     C written in place, synchronously
+//   matMulAccumulate(a, b, c, m, n, k, transposeA, transposeB)   c += op(a) · op(b)
 //   gemmIsa() -> "AVX-512 FMA" | "AVX2 FMA" | "portable"
 //   selectGemmIsa("avx512" | "avx2" | "portable") -> boolean  (false: this CPU lacks it)
 #include <string>
@@ -75,6 +76,41 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// matMulAccumulate(a, b, c, m, n, k, transposeA, transposeB): c [m, n] += op(a) · op(b), one product.
+napi_value MatMulAccumulate(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  LLM2LLM_NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 8) {
+    napi_throw_type_error(env, nullptr, "native matMulAccumulate: expected 8 arguments");
+    return nullptr;
+  }
+  float *a, *b, *c;
+  size_t a_len, b_len, c_len;
+  BatchMatMul p;
+  if (!float32_arg(env, argv[0], false, "a", &a, &a_len) || !float32_arg(env, argv[1], false, "b", &b, &b_len) ||
+      !float32_arg(env, argv[2], false, "c", &c, &c_len) || !int_arg(env, argv[3], "m", &p.m) ||
+      !int_arg(env, argv[4], "n", &p.n) || !int_arg(env, argv[5], "k", &p.k) ||
+      !bool_arg(env, argv[6], "transposeA", &p.transpose_a) || !bool_arg(env, argv[7], "transposeB", &p.transpose_b)) {
+    return nullptr;
+  }
+  if (p.m < 0 || p.n < 0 || p.k < 0) {
+    napi_throw_range_error(env, nullptr, "native matMulAccumulate: bad dimensions");
+    return nullptr;
+  }
+  if (!check_length(env, "a", a_len, 1.0 * p.m * p.k) || !check_length(env, "b", b_len, 1.0 * p.k * p.n) ||
+      !check_length(env, "c", c_len, 1.0 * p.m * p.n)) {
+    return nullptr;
+  }
+  p.a = a;
+  p.b = b;
+  p.c = c;
+  p.batch = p.batch_a = p.batch_b = 1;
+  p.accumulate = true;
+  batch_matmul(p);
+  return nullptr;
+}
+
 napi_value GemmIsa(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_string_utf8(env, current_gemm_kernel().name, NAPI_AUTO_LENGTH, &result);
@@ -100,6 +136,7 @@ napi_value SelectGemmIsa(napi_env env, napi_callback_info info) {
 
 void register_matmul(napi_env env, napi_value exports) {
   export_function(env, exports, "matMul", MatMul);
+  export_function(env, exports, "matMulAccumulate", MatMulAccumulate);
   export_function(env, exports, "gemmIsa", GemmIsa);
   export_function(env, exports, "selectGemmIsa", SelectGemmIsa);
 }
