@@ -57,7 +57,7 @@ describe("report", () => {
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
       await page.goto(pathToFileURL(html).href);
       expect(errors).toEqual([]);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       const plot = await page.locator("#accuracy-plot svg").boundingBox();
       expect(plot!.width).toBeGreaterThan(200);
       expect(await page.locator("#accuracy-plot svg path").count()).toBeGreaterThan(2);

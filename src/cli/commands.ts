@@ -8,7 +8,8 @@ import { exportCommand } from "./export.js";
 import { generateCommand } from "./generate.js";
 import { inspectCommand } from "./inspect.js";
 import { reportCommand } from "./report.js";
+import { runCommand } from "./run.js";
 import { trainCommand } from "./train.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, inspectCommand, generateCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, doctorCommand, inspectCommand, generateCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];

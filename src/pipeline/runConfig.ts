@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { DataFormatError, UsageError } from "../errors.js";
+import { loraTargets } from "../student/lora/loraTargets.js";
 
 export const trainOptionsSchema = z.object({
   rank: z.number().int().positive().default(8),
@@ -14,6 +15,8 @@ export const trainOptionsSchema = z.object({
   epochs: z.number().int().positive().default(3),
   batchSize: z.number().int().positive().default(8),
   maxLength: z.number().int().positive().default(256),
+  /** Projections that get a LoRA (default all seven). */
+  targets: z.array(z.enum(loraTargets)).min(1).default([...loraTargets]),
 });
 
 export const runConfigSchema = z
