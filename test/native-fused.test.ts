@@ -2,7 +2,7 @@
  * The fused native kernels (native/src/fused, src/student/fused) and the native Add / Sub / Multiply
  * against the plain tfjs composition run on tfjs's own JavaScript kernels: RMSNorm, RoPE (normal and NeoX,
  * partial rotation), grouped-query attention (causal, with a KV-cache offset, with padding masks, Dk ≠ Dv),
- * the SwiGLU gate, the LoRA projection, row gathers; values and gradients (tf.grads through the custom ops vs through the composition), odd
+ * the SwiGLU gate, the LoRA projection, the masked cross-entropy, row gathers; values and gradients (tf.grads through the custom ops vs through the composition), odd
  * and prime sizes, fresh random inputs each run; every row-loop family this CPU runs; 1 vs 2 threads bit
  * for bit; and the fallback to the composition when the native kernels are off.
  *
@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { nativeAddon, nativeKernelsActive, registerNativeKernels, setNativeThreads, useNativeKernels } from "../src/backend/nativeKernels.js";
 import type { RopeType } from "../src/student/config.js";
 import { nativeAttention } from "../src/student/fused/attention.js";
+import { nativeMaskedCrossEntropy } from "../src/student/fused/crossEntropy.js";
 import { nativeLoraLinear } from "../src/student/fused/loraLinear.js";
 import { nativeRmsNorm } from "../src/student/fused/rmsNorm.js";
 import { nativeRope } from "../src/student/fused/rope.js";
@@ -32,6 +33,7 @@ import {
   swiglu,
   swigluComposed,
 } from "../src/student/layers.js";
+import { maskedCrossEntropy } from "../src/student/train/maskedCrossEntropy.js";
 import { relativeError } from "./helpers/matmulReference.js";
 
 await tf.setBackend("cpu");
@@ -155,6 +157,16 @@ function loraLinearCase(n: number, nIn: number, nOut: number, r: number, withBia
   return [`LoRA linear N${n} ${nIn}→${nOut} r${r}${withBias ? " +bias" : ""}`, op, op, ran, () => [rand([n, nIn]), rand([r, nIn]), rand([nOut, r], 0.1)]];
 }
 
+function crossEntropyCase(b: number, t: number, vocab: number): Case {
+  const targets = tf.tensor2d(Array.from({ length: b * t }, () => Math.floor(Math.random() * vocab)), [b, t], "int32");
+  const mask = tf.tensor2d(Array.from({ length: b * t }, (_, i) => (i % 3 === 0 ? 0 : 1)), [b, t], "float32");
+  const normaliser = b * t;
+  // With the native kernels off, maskedCrossEntropy is its JavaScript row loop: the reference.
+  const op: Op = (logits) => maskedCrossEntropy(logits as tf.Tensor3D, targets, mask, normaliser);
+  const ran = () => tf.tidy(() => nativeMaskedCrossEntropy(tf.ones([b, t, vocab]), targets, mask, normaliser) !== undefined);
+  return [`cross-entropy [${b},${t},${vocab}]`, op, op, ran, () => [rand([b, t, vocab], 3)]];
+}
+
 function runCase([label, fused, composed, ran, makeInputs]: Case) {
   const inputs = makeInputs();
   expectMatchesComposition(label, fused, composed, ran, inputs);
@@ -224,6 +236,10 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
     tf.dispose([table, wide, ids, bad]);
   });
 
+  it("the masked cross-entropy equals the JavaScript one, value and gradient", () => {
+    for (const c of [crossEntropyCase(2, 7, 131), crossEntropyCase(1, 1, 2), crossEntropyCase(3, 17, 1031)]) runCase(c);
+  });
+
   it("SwiGLU equals the composition", () => {
     for (const shape of [[1], [7, 131], [3, 5, 1009]]) runCase(swigluCase(shape));
   });
@@ -260,6 +276,7 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
         runCase(attentionCase(2, 19, 0, 4, 2, 12, 12));
         runCase(swigluCase([3, 401]));
         runCase(loraLinearCase(29, 31, 43, 4, true));
+        runCase(crossEntropyCase(2, 5, 257));
       }
     } finally {
       addon.selectGemmIsa(original);
@@ -273,6 +290,7 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
       attentionCase(3, 61, 0, 6, 2, 16, 16),
       swigluCase([50_003]),
       loraLinearCase(300, 129, 257, 8, false),
+      crossEntropyCase(4, 33, 509),
     ];
     for (const [label, fused, , , makeInputs] of cases) {
       const inputs = makeInputs();

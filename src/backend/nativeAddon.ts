@@ -68,6 +68,15 @@ export interface NativeAddon {
   ): void;
   /** out = a op b (op 0 add, 1 subtract, 2 multiply); a and b repeat with periods that divide out's length. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * Weighted cross-entropy per row of logits [rows, vocab]: loss[r] = w[r]·(lse[r] − logits[r, target[r]]),
+   * lse kept for the backward; rows with weight 0 are skipped.
+   */
+  crossEntropy(logits: Float32Array, targets: Int32Array, weights: Float32Array, lse: Float32Array, loss: Float32Array, rows: number, vocab: number): void;
+  /** grad = scale · w · (softmax − onehot(target)) per row (0 where w = 0). */
+  crossEntropyBackward(
+    logits: Float32Array, targets: Int32Array, weights: Float32Array, lse: Float32Array, grad: Float32Array, rows: number, vocab: number, scale: number,
+  ): void;
   /** The row-loop family of the fused kernels ("avx512", "avx2", "generic"): follows selectGemmIsa. */
   fusedIsa(): string;
   /** Total threads doing kernel work, the calling thread included. */

@@ -106,6 +106,36 @@ void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, 
   for_chunks(static_cast<int>((n + kChunkElements - 1) / kChunkElements), fn);
 }
 
+void cross_entropy(const float* logits, const int* targets, const float* weights, int rows, int vocab, float* lse, float* loss) {
+  const FusedRows& k = current_fused_rows();
+  const int step = rows_per_chunk(vocab);
+  auto fn = [&](int c) {
+    for (int r = c * step; r < std::min(rows, (c + 1) * step); ++r) {
+      const float* x = logits + static_cast<size_t>(r) * vocab;
+      lse[r] = weights[r] == 0.0f ? 0.0f : k.log_sum_exp(x, vocab);
+      loss[r] = weights[r] == 0.0f ? 0.0f : weights[r] * (lse[r] - x[targets[r]]);
+    }
+  };
+  for_chunks((rows + step - 1) / step, fn);
+}
+
+void cross_entropy_backward(const float* logits, const int* targets, const float* weights, const float* lse, int rows,
+                            int vocab, float scale, float* grad) {
+  const FusedRows& k = current_fused_rows();
+  const int step = rows_per_chunk(vocab);
+  auto fn = [&](int c) {
+    for (int r = c * step; r < std::min(rows, (c + 1) * step); ++r) {
+      const size_t o = static_cast<size_t>(r) * vocab;
+      if (weights[r] == 0.0f) {
+        std::fill(grad + o, grad + o + vocab, 0.0f);
+      } else {
+        k.cross_entropy_grad(logits + o, vocab, lse[r], scale * weights[r], targets[r], grad + o);
+      }
+    }
+  };
+  for_chunks((rows + step - 1) / step, fn);
+}
+
 void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out) {
   const FusedRows& k = current_fused_rows();
   // Runs of values where neither input wraps around: the shorter period, or chunks of the whole.

@@ -18,6 +18,8 @@ struct FusedRows {
   void (*softmax)(float* s, int n, float scale, const float* bias);
   void (*softmax_backward)(const float* p, float* dp, int n, float scale);
   void (*binary)(int op, const float* a, int a_step, const float* b, int b_step, int n, float* out);
+  float (*log_sum_exp)(const float* x, int n);
+  void (*cross_entropy_grad)(const float* x, int n, float lse, float w, int target, float* out);
 };
 
 const FusedRows& fused_rows_generic();
@@ -40,6 +42,13 @@ void rope(const float* x, const float* cosv, const float* sinv, int positions, i
 // Element-wise over n values.
 void swiglu(const float* g, const float* u, size_t n, float* out);
 void swiglu_backward(const float* dy, const float* g, const float* u, size_t n, float* dg, float* du);
+
+// Weighted next-token cross-entropy over logits [rows, vocab]: loss[r] = w[r] · (lse[r] − x[r, target[r]])
+// with lse[r] = log Σ e^x[r, :] (kept for the backward); rows with w = 0 are skipped (loss 0).
+void cross_entropy(const float* logits, const int* targets, const float* weights, int rows, int vocab, float* lse, float* loss);
+// grad[r, :] = scale · w[r] · (softmax(x[r, :]) − onehot(target[r])); rows with w = 0 are zero.
+void cross_entropy_backward(const float* logits, const int* targets, const float* weights, const float* lse, int rows,
+                            int vocab, float scale, float* grad);
 
 // Element-wise a op b (op 0 add, 1 subtract, 2 multiply) with tfjs's suffix broadcasting: out has n values,
 // a and b repeat every a_len / b_len values (each divides n; 1 is a scalar).

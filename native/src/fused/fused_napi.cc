@@ -6,6 +6,8 @@
 //   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale)
 //   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale)
 //   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul; a and b repeat with periods dividing out's length
+//   crossEntropy(logits, targets:Int32Array, weights, lse, loss, rows, vocab)
+//   crossEntropyBackward(logits, targets, weights, lse, grad, rows, vocab, scale)
 //   fusedIsa() -> the row-loop family in use
 #include <string>
 
@@ -213,6 +215,60 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Targets come as an Int32Array: read it without the Float32Array check.
+bool int32_array(Args& a, const char* name, int** data, size_t* length) {
+  if (!a.ok) return false;
+  bool is_typed = false;
+  napi_value value = a.argv[a.next++];
+  napi_is_typedarray(a.env, value, &is_typed);
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (is_typed) napi_get_typedarray_info(a.env, value, &type, length, &raw, nullptr, nullptr);
+  if (!is_typed || type != napi_int32_array) {
+    a.fail(std::string(name) + " must be an Int32Array");
+    return false;
+  }
+  *data = static_cast<int*>(raw);
+  return true;
+}
+
+napi_value CrossEntropy(napi_env env, napi_callback_info info) {
+  Args a(env, info, "crossEntropy", 7);
+  size_t l[5];
+  int* targets = nullptr;
+  float* logits = a.floats_unchecked("logits", &l[0]);
+  int32_array(a, "targets", &targets, &l[1]);
+  float* weights = a.floats_unchecked("weights", &l[2]);
+  float* lse = a.floats_unchecked("lse", &l[3]);
+  float* loss = a.floats_unchecked("loss", &l[4]);
+  const int rows = a.integer("rows"), vocab = a.integer("vocab");
+  a.check("logits", l[0], 1.0 * rows * vocab), a.check("targets", l[1], rows), a.check("weights", l[2], rows);
+  a.check("lse", l[3], rows), a.check("loss", l[4], rows);
+  for (int r = 0; a.ok && r < rows; ++r)
+    if (weights[r] != 0.0f && (targets[r] < 0 || targets[r] >= vocab)) a.fail("a target is outside [0, vocab)");
+  if (a.ok) cross_entropy(logits, targets, weights, rows, vocab, lse, loss);
+  return nullptr;
+}
+
+napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, "crossEntropyBackward", 8);
+  size_t l[5];
+  int* targets = nullptr;
+  float* logits = a.floats_unchecked("logits", &l[0]);
+  int32_array(a, "targets", &targets, &l[1]);
+  float* weights = a.floats_unchecked("weights", &l[2]);
+  float* lse = a.floats_unchecked("lse", &l[3]);
+  float* grad = a.floats_unchecked("grad", &l[4]);
+  const int rows = a.integer("rows"), vocab = a.integer("vocab");
+  const float scale = a.number("scale");
+  a.check("logits", l[0], 1.0 * rows * vocab), a.check("targets", l[1], rows), a.check("weights", l[2], rows);
+  a.check("lse", l[3], rows), a.check("grad", l[4], 1.0 * rows * vocab);
+  for (int r = 0; a.ok && r < rows; ++r)
+    if (weights[r] != 0.0f && (targets[r] < 0 || targets[r] >= vocab)) a.fail("a target is outside [0, vocab)");
+  if (a.ok) cross_entropy_backward(logits, targets, weights, lse, rows, vocab, scale, grad);
+  return nullptr;
+}
+
 napi_value FusedIsa(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_string_utf8(env, current_fused_rows().name, NAPI_AUTO_LENGTH, &result);
@@ -230,6 +286,8 @@ void register_fused(napi_env env, napi_value exports) {
   export_function(env, exports, "attention", Attention);
   export_function(env, exports, "attentionBackward", AttentionBackward);
   export_function(env, exports, "binary", Binary);
+  export_function(env, exports, "crossEntropy", CrossEntropy);
+  export_function(env, exports, "crossEntropyBackward", CrossEntropyBackward);
   export_function(env, exports, "fusedIsa", FusedIsa);
 }
 

@@ -153,6 +153,27 @@ void softmax_backward_row(const float* p, float* dp, int n, float scale) {
   for (int j = 0; j < n; ++j) dp[j] = p[j] * (dp[j] - c) * scale;
 }
 
+// --- Cross-entropy over one row of logits: log Σ e^x (max-shifted, exp in chunks on the stack).
+float log_sum_exp_row(const float* x, int n) {
+  const float max = max_fixed(x, n);
+  float e[kLanes * 16];
+  float acc[kLanes] = {};
+  for (int i0 = 0; i0 < n; i0 += kLanes * 16) {
+    const int len = n - i0 < kLanes * 16 ? n - i0 : kLanes * 16;
+    for (int i = 0; i < len; ++i) e[i] = exp_approx(x[i0 + i] - max);
+    for (int i = len; i < kLanes * 16; ++i) e[i] = 0.0f;
+    for (int i = 0; i < kLanes * 16; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) acc[l] += e[i + l];
+  }
+  return max + __builtin_logf(reduce_lanes(acc));
+}
+
+// Its gradient scaled by w: out = w · (softmax(x) − onehot(target)).
+void cross_entropy_grad_row(const float* x, int n, float lse, float w, int target, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = w * exp_approx(x[i] - lse);
+  out[target] -= w;
+}
+
 // --- Element-wise binary ops (tfjs Add, Sub, Multiply): out = a op b over n values; a_step / b_step are
 // 1 for an array, 0 for one value repeated.
 template <int Op>
@@ -179,5 +200,6 @@ void binary_span(int op, const float* a, int a_step, const float* b, int b_step,
 
 constexpr llm2llm::FusedRows make_rows(const char* name) {
   return llm2llm::FusedRows{name, rms_norm_row, rms_norm_backward_row, rope_row, swiglu_forward_span,
-                            swiglu_backward_span, softmax_row, softmax_backward_row, binary_span};
+                            swiglu_backward_span, softmax_row, softmax_backward_row, binary_span,
+                            log_sum_exp_row, cross_entropy_grad_row};
 }

@@ -8,6 +8,7 @@
  * broadcast multiplies over [B·T, V]) about 100x slower, and masked rows (the prompt half) cost nothing here.
  */
 import * as tf from "@tensorflow/tfjs";
+import { nativeMaskedCrossEntropy } from "../fused/crossEntropy.js";
 
 /**
  * logits [B, T, V] at input positions, targets [B, T] int32 (the next token), mask [B, T] float32 (1 = in
@@ -15,6 +16,9 @@ import * as tf from "@tensorflow/tfjs";
  * logits only.
  */
 export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D, normaliser: number): tf.Scalar {
+  // The same op as native row kernels on the cpu backend with native kernels (src/student/fused).
+  const native = nativeMaskedCrossEntropy(logits, targets, mask, normaliser);
+  if (native) return native;
   const targetIds = targets.dataSync() as Int32Array;
   const weights = mask.dataSync() as Float32Array;
   const vocab = logits.shape[2];
