@@ -12,6 +12,11 @@ export interface TokenizeOptions {
   addBos?: boolean;
   /** Parse special-token text such as `<s>` into its special id. Default false: text stays text. */
   parseSpecial?: boolean;
+  /**
+   * The text continues earlier text (a completion after its prompt): drop the space SentencePiece tokenizers
+   * prepend to a text's start, so the ids equal those of the whole text tokenized at once. Default false.
+   */
+  continuation?: boolean;
 }
 
 export class StudentTokenizer {
@@ -48,7 +53,7 @@ export class StudentTokenizer {
   }
 
   tokenize(text: string, options: TokenizeOptions = {}): number[] {
-    const ids = this.model.tokenize(text, options.parseSpecial ?? false).map(Number);
+    const ids = (options.continuation ? this.model.tokenize(text, options.parseSpecial ?? false, "trimLeadingSpace") : this.model.tokenize(text, options.parseSpecial ?? false)).map(Number);
     const addBos = options.addBos ?? this.addsBos;
     return addBos && this.bos !== undefined ? [this.bos, ...ids] : ids;
   }

@@ -15,7 +15,7 @@ export interface PromptCompletion {
 
 /** What tokenization needs of the student tokenizer (StudentTokenizer has it). */
 export interface TrainingTokenizer {
-  tokenize(text: string, options?: { addBos?: boolean }): number[];
+  tokenize(text: string, options?: { addBos?: boolean; continuation?: boolean }): number[];
   readonly eos: number | undefined;
 }
 
@@ -70,7 +70,8 @@ export function tokenizeExamples(
   let tooLong = 0;
   for (const example of examples) {
     const prompt = tokenizer.tokenize(example.prompt);
-    const completion = tokenizer.tokenize(example.completion, { addBos: false });
+    // Tokenized on its own so the loss mask is exact, as a continuation so the ids are those of prompt + completion.
+    const completion = tokenizer.tokenize(example.completion, { addBos: false, continuation: true });
     const ids = [...prompt, ...completion, tokenizer.eos];
     if (ids.length > maxLength) {
       tooLong += 1;
