@@ -9,7 +9,8 @@ import { generateCommand } from "./generate.js";
 import { inspectCommand } from "./inspect.js";
 import { reportCommand } from "./report.js";
 import { runCommand } from "./run.js";
+import { startCommand } from "./start.js";
 import { trainCommand } from "./train.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [runCommand, doctorCommand, inspectCommand, generateCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];
+export const commands: CommandModule<any, any>[] = [startCommand, runCommand, doctorCommand, inspectCommand, generateCommand, dataCommand, reportCommand, trainCommand, exportCommand, evalCommand, augmentCommand];

@@ -1,12 +1,25 @@
 /** report.html (self-contained: inline CSS and SVG, no scripts, works offline) and report.md from the same data. */
 import type { ReportData } from "./reportData.js";
 import { escapeHtml as h, escapeMarkdownCell as md } from "./escape.js";
+import { verifierAcceptance } from "../verifierAcceptance.js";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function dropSummary(dropped: Record<string, number>): string {
   const entries = Object.entries(dropped).filter(([, n]) => n > 0);
   return entries.length ? entries.map(([reason, n]) => `${reason}: ${n}`).join(", ") : "none";
+}
+
+/** "passed/reached (rate)" for the verifier over the whole run, or "not reached" when nothing got that far. */
+function verifierLine(data: ReportData): string {
+  const dropped: Record<string, number> = {};
+  let kept = 0;
+  for (const m of data.iterations) {
+    kept += m.kept;
+    for (const [k, v] of Object.entries(m.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
+  }
+  const v = verifierAcceptance(kept, dropped);
+  return v.rate === undefined ? "no teacher example reached the verifier" : `${v.passed} of ${v.reached} teacher examples passed the verifier (${pct(v.rate)})`;
 }
 
 function timingTable(data: ReportData): { stage: string; seconds: number }[] {
@@ -47,6 +60,7 @@ ${h(data.config.iterations ?? "?")} iterations, k = ${h(data.config.k ?? "?")}.<
 <tbody>
 ${rows}
 </tbody></table>
+<p id="verifier">${h(verifierLine(data))}.</p>
 <h2>Time per stage (all iterations)</h2>
 <table><thead><tr><th>stage</th><th>time</th></tr></thead><tbody>
 ${timings}
@@ -66,6 +80,8 @@ export function renderMarkdown(data: ReportData): string {
     "| iteration | seed accuracy | test accuracy | train size | wrong seed examples | kept | dropped |",
     "|---:|---:|---:|---:|---:|---:|---|",
     ...data.iterations.map((m) => `| ${m.t} | ${pct(m.seed_accuracy)} | ${pct(m.test_accuracy)} | ${m.train_size} | ${m.sources} | ${m.kept} | ${md(dropSummary(m.dropped))} |`),
+    "",
+    `${verifierLine(data)}.`,
     "",
     "## Time per stage",
     "",

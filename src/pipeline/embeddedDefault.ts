@@ -1,0 +1,34 @@
+/**
+ * The embedded default (DESIGN.md §7): the toy world the project builds and ships, so `npm start` shows the
+ * whole LLM2LLM loop on a laptop CPU in minutes. Models in models/, data in datasets/ (both rebuilt by
+ * `npm run build:models` / `npm run build:datasets`).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunConfig } from "./runConfig.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export const embeddedTasks = ["toy-math", "toy-intents"] as const;
+export type EmbeddedTask = (typeof embeddedTasks)[number];
+
+/** The run config of the demo for one toy task; every path inside the repository. */
+export function embeddedDefaultConfig(task: EmbeddedTask): Record<string, unknown> & Partial<RunConfig> {
+  const data = (file: string) => path.join(repoRoot, "datasets", task, file);
+  return {
+    student: path.join(repoRoot, "models/toy-student.gguf"),
+    teacher: path.join(repoRoot, "models/toy-teacher.gguf"),
+    task: task === "toy-math" ? "gsm8k" : "classification",
+    seedData: data("seed.jsonl"),
+    testData: data("test.jsonl"),
+    iterations: 4,
+    k: 2,
+    seed: 0,
+    train: { rank: 16, alpha: 32, dropout: 0, learningRate: 3e-3, epochs: 6, batchSize: 8, maxLength: 160, targets: ["q", "k", "v", "o", "gate", "up", "down"] },
+    teacherSampling: { temperature: 0.7, topP: 0.9, maxTokens: 160 },
+    structured: true,
+    teacherParallel: 4,
+    evalParallel: 8,
+    evalMaxTokens: 48,
+  };
+}
