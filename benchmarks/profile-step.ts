@@ -2,14 +2,21 @@
  * `npm run bench -- profile-step [--json] [--configs tiny,small] [--warmup N] [--steps N]`
  *
  * Where the time of one LoRA training step goes (forward + loss + backward + AdamW, the step of
- * benchmarks/train-step.ts on the shapes of ../shared/peers/configs.json), by tfjs kernel name, on the
- * active backend: each kernel's share of the step's wall time, from tf.profile's per-kernel timings summed
- * over `steps` profiled steps, as a share of those steps' wall time. "(outside kernels)" is the rest: JavaScript between kernels (tape, tidy,
- * gradient bookkeeping). Use it to decide which kernels to fuse next.
+ * benchmarks/train-step.ts on the shapes of ../shared/peers/configs.json), on the active backend, as
+ * exclusive shares of the step's wall time:
+ *   native:<fn>   time inside each function of the native addon (matMul, attention, rmsNormBackward, ...),
+ *                 wherever it is called from (a tfjs kernel, a fused op's forward or gradient);
+ *   js:<kernel>   time inside each tfjs kernel that runs JavaScript, less any native time within it;
+ *   (outside)     the rest: JavaScript between kernels (tape, tidy, gradient bookkeeping, allocation).
+ * "(gc, overlaps)" is V8's garbage-collection time in the same steps, already inside the rows above.
+ * Kernels are timed by wrapping the cpu backend's kernel functions (the native-backed ones excepted: their
+ * time is the native rows', their JavaScript part counts as outside).
  */
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
+import { nativeAddon } from "../src/backend/nativeKernels.js";
 import { initBackend } from "../src/backend/tfjsBackend.js";
 import { UsageError } from "../src/errors.js";
 import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
@@ -73,9 +80,9 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
     line: i + 1,
   }));
   const batch = makeBatch(examples);
-  const byKernel = new Map<string, { calls: number; ms: number }>();
-  let profiledMs = 0;
   const plainTimes: number[] = [];
+  const timers = new Timers();
+  let profiledMs = 0;
   try {
     for (let s = 0; s < warmup; s++) trainer.step([batch], 1e-3, s);
     for (let s = 0; s < steps; s++) {
@@ -83,19 +90,16 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
       trainer.step([batch], 1e-3, s);
       plainTimes.push(performance.now() - t0);
     }
-    for (let s = 0; s < steps; s++) {
-      const t0 = performance.now();
-      const info = await tf.profile(() => {
+    const restore = timers.install();
+    try {
+      for (let s = 0; s < steps; s++) {
+        const t0 = performance.now();
         trainer.step([batch], 1e-3, s);
-      });
-      profiledMs += performance.now() - t0;
-      for (const k of info.kernels) {
-        const key = process.env.PROFILE_SHAPES ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
-        const entry = byKernel.get(key) ?? { calls: 0, ms: 0 };
-        entry.calls += 1;
-        entry.ms += Number(await k.kernelTimeMs);
-        byKernel.set(key, entry);
+        profiledMs += performance.now() - t0;
       }
+      await new Promise((resolve) => setTimeout(resolve, 100)); // GC entries arrive on the event loop
+    } finally {
+      restore();
     }
   } finally {
     trainer.dispose();
@@ -104,18 +108,85 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
   }
   plainTimes.sort((a, b) => a - b);
   const stepMs = plainTimes[plainTimes.length >> 1]!;
-  const kernelMs = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0) / steps;
-  // Shares of the profiled step's wall time (the kernels were timed in those steps).
   const profiledStepMs = profiledMs / steps;
-  const rows: KernelRow[] = [...byKernel]
+  const rows: KernelRow[] = [...timers.totals]
     .map(([kernel, e]) => ({ config: name, kernel, calls: e.calls / steps, ms_per_step: e.ms / steps, percent: 0 }))
     .sort((a, b) => b.ms_per_step - a.ms_per_step);
-  rows.push({ config: name, kernel: "(outside kernels)", calls: 0, ms_per_step: Math.max(0, profiledStepMs - kernelMs), percent: 0 });
+  const measured = rows.reduce((sum, r) => sum + r.ms_per_step, 0);
+  rows.push({ config: name, kernel: "(outside)", calls: 0, ms_per_step: Math.max(0, profiledStepMs - measured), percent: 0 });
+  rows.push({ config: name, kernel: "(gc, overlaps)", calls: timers.gcCount / steps, ms_per_step: timers.gcMs / steps, percent: 0 });
   for (const r of rows) {
     r.percent = round((100 * r.ms_per_step) / profiledStepMs, 1);
     r.ms_per_step = round(r.ms_per_step, 2);
+    r.calls = round(r.calls, 1);
   }
   return { rows, stepMs, profiledMs: profiledMs / steps };
+}
+
+/** Exclusive wall time by native function and by JavaScript tfjs kernel, and GC time, while installed. */
+class Timers {
+  readonly totals = new Map<string, { calls: number; ms: number }>();
+  gcMs = 0;
+  gcCount = 0;
+  private nativeMs = 0;
+
+  private add(key: string, ms: number): void {
+    const entry = this.totals.get(key) ?? { calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += ms;
+    this.totals.set(key, entry);
+  }
+
+  /** Wraps the addon's functions and the cpu backend's JS kernels; returns the undo. */
+  install(): () => void {
+    const undo: (() => void)[] = [];
+    const addon = nativeAddon() as unknown as Record<string, unknown> | undefined;
+    for (const [fnName, fn] of Object.entries(addon ?? {})) {
+      if (typeof fn !== "function") continue;
+      const original = fn as (...args: unknown[]) => unknown;
+      addon![fnName] = (...args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return original(...args);
+        } finally {
+          const ms = performance.now() - t0;
+          this.nativeMs += ms;
+          this.add(`native:${fnName}`, ms);
+        }
+      };
+      undo.push(() => (addon![fnName] = original));
+    }
+    // Kernels whose function is ours (native-backed) stay as they are: nativeKernelsActive() compares them.
+    const ours = new Set(["BatchMatMul", "_FusedMatMul", "Add", "Sub", "Multiply", "RealDiv", "GatherV2"]);
+    for (const config of tf.getKernelsForBackend("cpu")) {
+      if (ours.has(config.kernelName)) continue;
+      const original = config.kernelFunc;
+      const timed: tf.KernelFunc = (args) => {
+        const t0 = performance.now();
+        const native0 = this.nativeMs;
+        try {
+          return original(args);
+        } finally {
+          this.add(`js:${config.kernelName}`, performance.now() - t0 - (this.nativeMs - native0));
+        }
+      };
+      tf.unregisterKernel(config.kernelName, "cpu");
+      tf.registerKernel({ ...config, kernelFunc: timed });
+      undo.push(() => {
+        tf.unregisterKernel(config.kernelName, "cpu");
+        tf.registerKernel(config);
+      });
+    }
+    const gc = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        this.gcMs += entry.duration;
+        this.gcCount += 1;
+      }
+    });
+    gc.observe({ entryTypes: ["gc"] });
+    undo.push(() => gc.disconnect());
+    return () => undo.reverse().forEach((f) => f());
+  }
 }
 
 const profileStep: Benchmark<ProfileResult> = {

@@ -1,8 +1,9 @@
 /**
- * The fused native kernels (native/src/fused, src/student/fused) and the native Add / Sub / Multiply
+ * The fused native kernels (native/src/fused, src/student/fused) and the native element-wise kernels
  * against the plain tfjs composition run on tfjs's own JavaScript kernels: RMSNorm, RoPE (normal and NeoX,
  * partial rotation), grouped-query attention (causal, with a KV-cache offset, with padding masks, Dk ≠ Dv),
- * the SwiGLU gate, the LoRA projection, the masked cross-entropy, row gathers; values and gradients (tf.grads through the custom ops vs through the composition), odd
+ * the SwiGLU gate, the LoRA projection, the masked cross-entropy, element-wise Add / Sub / Multiply / RealDiv,
+ * row gathers; values and gradients (tf.grads through the custom ops vs through the composition), odd
  * and prime sizes, fresh random inputs each run; every row-loop family this CPU runs; 1 vs 2 threads bit
  * for bit; and the fallback to the composition when the native kernels are off.
  *
@@ -244,7 +245,7 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
     for (const shape of [[1], [7, 131], [3, 5, 1009]]) runCase(swigluCase(shape));
   });
 
-  it("Add, Sub and Multiply equal the JS kernels for same shapes, scalars and trailing broadcasts; other broadcasts fall back", async () => {
+  it("Add, Sub, Multiply and RealDiv equal the JS kernels for same shapes, scalars and trailing broadcasts; other broadcasts fall back", async () => {
     const pairs: [number[], number[]][] = [
       [[1000], [1000]], [[17, 257], [17, 257]], [[17, 257], []], [[], [3, 331]], [[31, 67], [67]], [[1, 67], [29, 67]],
       [[5, 7, 67], [7, 67]], [[29, 1], [29, 67]], [[2, 1, 9], [2, 13, 9]], [[300], [1]],
@@ -252,7 +253,7 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
     for (const [aShape, bShape] of pairs) {
       const a = rand(aShape);
       const b = rand(bShape);
-      for (const op of [tf.add, tf.sub, tf.mul]) {
+      for (const op of [tf.add, tf.sub, tf.mul, tf.div]) {
         const ours = op(a, b);
         const js = withJsKernels(() => op(a, b));
         expect(ours.shape).toEqual(js.shape);

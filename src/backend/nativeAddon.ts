@@ -66,7 +66,7 @@ export interface NativeAddon {
     dq: Float32Array, dk: Float32Array, dv: Float32Array,
     b: number, t: number, s: number, h: number, hkv: number, dkSize: number, dvSize: number, scale: number,
   ): void;
-  /** out = a op b (op 0 add, 1 subtract, 2 multiply); a and b repeat with periods that divide out's length. */
+  /** out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide); a and b repeat with periods that divide out's length. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
    * Weighted cross-entropy per row of logits [rows, vocab]: loss[r] = w[r]·(lse[r] − logits[r, target[r]]),

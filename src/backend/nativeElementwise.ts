@@ -1,10 +1,11 @@
 /**
- * tfjs cpu-backend kernels for Add, Sub and Multiply that run natively (native/src/fused, `binary`) when
+ * tfjs cpu-backend kernels for Add, Sub, Multiply and RealDiv that run natively (native/src/fused, `binary`) when
  * both inputs are float32 and each, leading 1s dropped, is a suffix of the output's shape (same shapes, a
  * scalar, a row vector against a matrix): then out[i] = a[i mod |a|] op b[i mod |b|], which is what the
  * JavaScript kernel computes too. Every other case goes to the JavaScript kernel. The JS kernels of these
- * ops pay a closure call and a modulo per element, and allocate: in a training step the gradient sums and
- * residual adds alone took a quarter of the time.
+ * ops pay a closure call and a modulo per element, and with any broadcast (a scalar included) three small
+ * arrays per element: in a training step the gradient sums and residual adds took a quarter of the time,
+ * and AdamW's divisions by a scalar fed most of the garbage collector's work.
  */
 import * as tf from "@tensorflow/tfjs";
 import { outputArray, type NativeAddon } from "./nativeAddon.js";
@@ -19,7 +20,7 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-export const nativeBinaryOps = { Add: 0, Sub: 1, Multiply: 2 } as const;
+export const nativeBinaryOps = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 export type NativeBinaryKernel = keyof typeof nativeBinaryOps;
 
 /** Below this many outputs the JS kernel is as fast as the call into the addon. */

@@ -71,7 +71,7 @@ export function registerNativeKernels(): NativeResult {
 
 function describeNative(addon: NativeAddon): string {
   const threads = addon.threads();
-  return `native kernels: ${addon.gemmIsa()} matmul, fused ${addon.fusedIsa()} attention/RMSNorm/RoPE/SwiGLU/add/mul, ${threads} thread${threads === 1 ? "" : "s"}`;
+  return `native kernels: ${addon.gemmIsa()} matmul, fused ${addon.fusedIsa()} attention/RMSNorm/RoPE/SwiGLU/LoRA/cross-entropy/element-wise, ${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
 /** Switches the cpu backend between the native kernels and its own JS ones (tests, benchmarks). */
@@ -81,7 +81,7 @@ export function useNativeKernels(on: boolean): void {
   for (const config of configs.values()) swapKernel(config);
 }
 
-/** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub, Multiply and GatherV2 are ours right now. */
+/** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub, Multiply, RealDiv and GatherV2 are ours right now. */
 export function nativeKernelsActive(): boolean {
   if (!nativeKernels) return false;
   return replacedKernels.every((name) => tf.getKernel(name, "cpu")?.kernelFunc === nativeKernels!.get(name)!.kernelFunc);

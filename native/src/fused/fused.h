@@ -50,7 +50,7 @@ void cross_entropy(const float* logits, const int* targets, const float* weights
 void cross_entropy_backward(const float* logits, const int* targets, const float* weights, const float* lse, int rows,
                             int vocab, float scale, float* grad);
 
-// Element-wise a op b (op 0 add, 1 subtract, 2 multiply) with tfjs's suffix broadcasting: out has n values,
+// Element-wise a op b (op 0 add, 1 subtract, 2 multiply, 3 divide) with tfjs's suffix broadcasting: out has n values,
 // a and b repeat every a_len / b_len values (each divides n; 1 is a scalar).
 void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out);
 

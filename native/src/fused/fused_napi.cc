@@ -5,7 +5,7 @@
 //   swiglu(g, u, out)                               swigluBackward(dy, g, u, dg, du)
 //   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale)
 //   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale)
-//   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul; a and b repeat with periods dividing out's length
+//   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul, 3 div; a and b repeat with periods dividing out's length
 //   crossEntropy(logits, targets:Int32Array, weights, lse, loss, rows, vocab)
 //   crossEntropyBackward(logits, targets, weights, lse, grad, rows, vocab, scale)
 //   fusedIsa() -> the row-loop family in use
@@ -210,7 +210,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   float* x = a.floats_unchecked("a", &al);
   float* y = a.floats_unchecked("b", &bl);
   float* out = a.floats_unchecked("out", &n);
-  if (a.ok && (op > 2 || al == 0 || bl == 0 || n % al != 0 || n % bl != 0)) a.fail("bad op or lengths");
+  if (a.ok && (op > 3 || al == 0 || bl == 0 || n % al != 0 || n % bl != 0)) a.fail("bad op or lengths");
   if (a.ok && n > 0) binary(op, x, al, y, bl, n, out);
   return nullptr;
 }

@@ -174,11 +174,11 @@ void cross_entropy_grad_row(const float* x, int n, float lse, float w, int targe
   out[target] -= w;
 }
 
-// --- Element-wise binary ops (tfjs Add, Sub, Multiply): out = a op b over n values; a_step / b_step are
+// --- Element-wise binary ops (tfjs Add, Sub, Multiply, RealDiv): out = a op b over n values; a_step / b_step are
 // 1 for an array, 0 for one value repeated.
 template <int Op>
 inline void binary_loop(const float* a, int a_step, const float* b, int b_step, int n, float* out) {
-  auto apply = [](float x, float y) { return Op == 0 ? x + y : (Op == 1 ? x - y : x * y); };
+  auto apply = [](float x, float y) { return Op == 0 ? x + y : (Op == 1 ? x - y : (Op == 2 ? x * y : x / y)); };
   if (a_step == 1 && b_step == 1) {
     for (int i = 0; i < n; ++i) out[i] = apply(a[i], b[i]);
   } else if (a_step == 1) {
@@ -195,7 +195,8 @@ inline void binary_loop(const float* a, int a_step, const float* b, int b_step, 
 void binary_span(int op, const float* a, int a_step, const float* b, int b_step, int n, float* out) {
   if (op == 0) binary_loop<0>(a, a_step, b, b_step, n, out);
   else if (op == 1) binary_loop<1>(a, a_step, b, b_step, n, out);
-  else binary_loop<2>(a, a_step, b, b_step, n, out);
+  else if (op == 2) binary_loop<2>(a, a_step, b, b_step, n, out);
+  else binary_loop<3>(a, a_step, b, b_step, n, out);
 }
 
 constexpr llm2llm::FusedRows make_rows(const char* name) {
