@@ -10,13 +10,14 @@
  *   (outside)     the rest: JavaScript between kernels (tape, tidy, gradient bookkeeping, allocation).
  * "(gc, overlaps)" is V8's garbage-collection time in the same steps, already inside the rows above.
  * Kernels are timed by wrapping the cpu backend's kernel functions (the native-backed ones excepted: their
- * time is the native rows', their JavaScript part counts as outside).
+ * time is the native rows', their JavaScript part counts as outside). LLM2LLM_FUSED=0 profiles the step with
+ * native matmul only (the "before" of the fused kernels).
  */
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
-import { nativeAddon } from "../src/backend/nativeKernels.js";
+import { fusedKernelsEnabled, nativeAddon } from "../src/backend/nativeKernels.js";
 import { initBackend } from "../src/backend/tfjsBackend.js";
 import { UsageError } from "../src/errors.js";
 import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
@@ -157,7 +158,7 @@ class Timers {
       undo.push(() => (addon![fnName] = original));
     }
     // Kernels whose function is ours (native-backed) stay as they are: nativeKernelsActive() compares them.
-    const ours = new Set(["BatchMatMul", "_FusedMatMul", "Add", "Sub", "Multiply", "RealDiv", "GatherV2"]);
+    const ours = new Set(["BatchMatMul", "_FusedMatMul", ...(fusedKernelsEnabled() ? ["Add", "Sub", "Multiply", "RealDiv", "GatherV2"] : [])]);
     for (const config of tf.getKernelsForBackend("cpu")) {
       if (ours.has(config.kernelName)) continue;
       const original = config.kernelFunc;

@@ -59,11 +59,12 @@ export function registerNativeKernels(): NativeResult {
       ["BatchMatMul", { kernelName: "BatchMatMul", backendName: "cpu", kernelFunc: native.batchMatMul }],
       ["_FusedMatMul", { kernelName: "_FusedMatMul", backendName: "cpu", kernelFunc: native.fusedMatMul }],
     ]);
-    for (const name of binaryKernels) {
+    // LLM2LLM_FUSED=0: native matmul only (the fused and element-wise kernels off), to measure what they bring.
+    for (const name of fusedKernelsEnabled() ? binaryKernels : []) {
       const kernelFunc = nativeBinaryKernel(addon, name, jsKernels.get(name)!.kernelFunc);
       nativeKernels.set(name, { kernelName: name, backendName: "cpu", kernelFunc });
     }
-    nativeKernels.set("GatherV2", { kernelName: "GatherV2", backendName: "cpu", kernelFunc: rowGatherKernel(jsKernels.get("GatherV2")!.kernelFunc) });
+    if (fusedKernelsEnabled()) nativeKernels.set("GatherV2", { kernelName: "GatherV2", backendName: "cpu", kernelFunc: rowGatherKernel(jsKernels.get("GatherV2")!.kernelFunc) });
   }
   useNativeKernels(true);
   return { ok: true, description: describeNative(addon) };
@@ -71,7 +72,8 @@ export function registerNativeKernels(): NativeResult {
 
 function describeNative(addon: NativeAddon): string {
   const threads = addon.threads();
-  return `native kernels: ${addon.gemmIsa()} matmul, fused ${addon.fusedIsa()} attention/RMSNorm/RoPE/SwiGLU/LoRA/cross-entropy/element-wise, ${threads} thread${threads === 1 ? "" : "s"}`;
+  const fused = fusedKernelsEnabled() ? `fused ${addon.fusedIsa()} attention/RMSNorm/RoPE/SwiGLU/LoRA/cross-entropy/element-wise` : "fused kernels off (LLM2LLM_FUSED=0)";
+  return `native kernels: ${addon.gemmIsa()} matmul, ${fused}, ${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
 /** Switches the cpu backend between the native kernels and its own JS ones (tests, benchmarks). */
@@ -84,7 +86,12 @@ export function useNativeKernels(on: boolean): void {
 /** Whether the cpu backend's BatchMatMul, _FusedMatMul, Add, Sub, Multiply, RealDiv and GatherV2 are ours right now. */
 export function nativeKernelsActive(): boolean {
   if (!nativeKernels) return false;
-  return replacedKernels.every((name) => tf.getKernel(name, "cpu")?.kernelFunc === nativeKernels!.get(name)!.kernelFunc);
+  return [...nativeKernels].every(([name, config]) => tf.getKernel(name, "cpu")?.kernelFunc === config.kernelFunc);
+}
+
+/** False when LLM2LLM_FUSED=0: then only the matmul kernels are native (for before/after measurements). */
+export function fusedKernelsEnabled(): boolean {
+  return process.env.LLM2LLM_FUSED !== "0";
 }
 
 /** Sets the native kernels' thread count (the calling thread included). */

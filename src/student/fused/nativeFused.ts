@@ -2,15 +2,15 @@
  * When the fused native kernels of native/src/fused run: only on the tfjs cpu backend with this project's
  * native kernels registered and switched on (DESIGN.md §5). tfjs-node / tfjs-node-gpu keep their own kernels
  * and the pure-JS cpu backend its own ops: there every fused op returns undefined and the caller uses the
- * plain tfjs composition of src/student/layers.ts.
+ * plain tfjs composition of src/student/layers.ts. LLM2LLM_FUSED=0 turns the fused kernels off (matmul stays native).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "../../backend/nativeAddon.js";
-import { nativeAddon, nativeKernelsActive } from "../../backend/nativeKernels.js";
+import { fusedKernelsEnabled, nativeAddon, nativeKernelsActive } from "../../backend/nativeKernels.js";
 
 /** The addon, when the fused kernels should run for float32 tensors now; otherwise undefined. */
 export function activeFusedKernels(): NativeAddon | undefined {
-  if (tf.getBackend() !== "cpu" || !nativeKernelsActive()) return undefined;
+  if (tf.getBackend() !== "cpu" || !fusedKernelsEnabled() || !nativeKernelsActive()) return undefined;
   const addon = nativeAddon();
   return addon && typeof addon.attention === "function" ? addon : undefined;
 }
