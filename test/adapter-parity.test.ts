@@ -40,7 +40,7 @@ async function adapterParity(name: string, modelPath: string): Promise<void> {
   const bos = llamaModel.tokens.bos ?? undefined;
   const adapterPath = path.join(dir, `${name}.adapter.gguf`);
   const mergedPath = path.join(dir, `${name}.merged.gguf`);
-  const trained = trainLora(student, randomExamples(4, 32, student.config.nVocab, bos), {
+  const trained = await trainLora(student, randomExamples(4, 32, student.config.nVocab, bos), {
     epochs: 8,
     batchSize: 4,
     learningRate: 1e-2,

@@ -56,7 +56,7 @@ beforeAll(async () => {
   tokenizer = await StudentTokenizer.load(modelPath);
   examples = tokenizeExamples(eightExamples, tokenizer, 64).examples;
   before = baseTensors(model);
-  trained = trainLora(model, examples, { epochs: 40, batchSize: 8, learningRate: 1e-2, warmupRatio: 0.05, seed: 3 });
+  trained = await trainLora(model, examples, { epochs: 40, batchSize: 8, learningRate: 1e-2, warmupRatio: 0.05, seed: 3 });
   await writeLoraAdapter(adapterPath, trained.adapter.toTensors(model.config.architecture));
 });
 
@@ -137,16 +137,16 @@ describe("LoRA overfit on 8 examples", () => {
 });
 
 describe("seeded training", () => {
-  it("is reproducible with the same seed (dropout included) and differs with another", () => {
-    const run = (seed: number) => {
-      const r = trainLora(model, examples, { epochs: 3, batchSize: 3, learningRate: 1e-2, seed, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ["q", "v", "down"] } });
+  it("is reproducible with the same seed (dropout included) and differs with another", async () => {
+    const run = async (seed: number) => {
+      const r = await trainLora(model, examples, { epochs: 3, batchSize: 3, learningRate: 1e-2, seed, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ["q", "v", "down"] } });
       const out = { losses: r.lossCurve.map((p) => p.loss), weights: r.adapter.toTensors("llama").pairs.map((p) => [...p.a, ...p.b]) };
       r.adapter.dispose();
       return out;
     };
-    const a = run(5);
-    const b = run(5);
-    const c = run(6);
+    const a = await run(5);
+    const b = await run(5);
+    const c = await run(6);
     expect(a.losses.length).toBe(9);
     expect(b).toEqual(a);
     expect(c.losses).not.toEqual(a.losses);

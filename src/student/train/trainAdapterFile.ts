@@ -59,7 +59,7 @@ export async function trainAdapterFile(options: TrainAdapterFileOptions): Promis
   try {
     const { examples, tooLong } = tokenizeExamples(options.examples, tokenizer, options.maxLength ?? 512, options.dataFile);
     model = await StudentModel.fromGguf(file);
-    const result = trainLora(model, examples, { ...options.training, ...(initialAdapter ? { initialAdapter } : {}) }, options.onStep);
+    const result = await trainLora(model, examples, { ...options.training, ...(initialAdapter ? { initialAdapter } : {}) }, options.onStep);
     const { rank, alpha } = result.adapter;
     const targets = [...new Set(result.adapter.sites.map((s) => s.name.split(".")[2]!))];
     try {

@@ -66,12 +66,12 @@ export interface TrainLoraResult {
   tokensPerSecond: number;
 }
 
-export function trainLora(
+export async function trainLora(
   model: StudentModel,
   examples: readonly TokenizedExample[],
   options: Partial<TrainLoraOptions> = {},
   onStep?: (point: LossPoint, totalSteps: number) => void,
-): TrainLoraResult {
+): Promise<TrainLoraResult> {
   const o = { ...defaultTrainLoraOptions, ...options };
   checkOptions(o, examples.length);
   const adapter = o.initialAdapter ?? LoraAdapter.create(loraSitesOf(model, o.lora.targets), o.lora, o.seed);
@@ -104,6 +104,8 @@ export function trainLora(
         };
         lossCurve.push(point);
         onStep?.(point, totalSteps);
+        // A step is seconds of synchronous tensor work: let timers, signals and I/O run between steps.
+        await yieldToEventLoop();
       }
     }
   } finally {
@@ -111,6 +113,10 @@ export function trainLora(
   }
   const seconds = (performance.now() - started) / 1000;
   return { adapter, lossCurve, totalSteps, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function checkOptions(o: TrainLoraOptions, exampleCount: number): void {
