@@ -15,7 +15,12 @@ async function main(): Promise<void> {
     .fail((message, error) => {
       throw error ?? new Llm2llmError(message);
     });
-  for (const command of commands) cli = cli.command(command);
+  // The chosen command's module is loaded whole; the rest are listed by name for --help and suggestions.
+  const chosen = hideBin(process.argv).find((arg) => !arg.startsWith("-"));
+  for (const entry of commands) {
+    if (entry.name === chosen) cli = cli.command(await entry.load());
+    else cli = cli.command(entry.name, entry.describe);
+  }
   await cli.parseAsync();
 }
 
