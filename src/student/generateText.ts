@@ -5,7 +5,6 @@
  * token for token. What `llm2llm generate` runs.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import type { Token } from "node-llama-cpp";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../errors.js";
@@ -96,8 +95,6 @@ async function withLlamaCpp(options: GenerateTextOptions): Promise<EngineResult>
     const { sampling } = options;
     const context = await model.createContext({
       contextSize: promptTokens.length + sampling.maxTokens + 1,
-      // llama.cpp's workers spin while waiting for a core: on a 2-core machine one thread is faster.
-      ...(availableParallelism() <= 2 ? { threads: 1 } : {}),
       ...(options.adapterPath ? { lora: { adapters: [{ filePath: options.adapterPath, scale: options.adapterScale ?? 1 }] } } : {}),
     });
     try {

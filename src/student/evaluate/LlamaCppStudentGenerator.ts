@@ -7,7 +7,6 @@
  * loads its own model and disposes it: a new adapter file (or a rewritten one) is always read afresh.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { getLlamaCpp } from "../../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../../errors.js";
@@ -26,17 +25,8 @@ export interface LlamaCppStudentOptions {
   parallel?: number;
   /** Tokens per sequence (prompt + generated). Default 1024. */
   contextSize?: number;
-  /**
-   * llama.cpp threads. Default: 1 on a machine with 2 or fewer cores, else llama.cpp's own choice. llama.cpp's
-   * workers spin while they wait; on a busy 2-core machine two of them made a 64-dim student 3000x slower
-   * (20 s per answer instead of 7 ms), and a small student gains little from a second thread anyway.
-   */
+  /** llama.cpp threads. Default: the process-wide choice of src/backend/llamaCpp.ts (1 on 2 cores or fewer). */
   threads?: number;
-}
-
-function threadsOption(threads: number | undefined): { threads?: number } {
-  if (threads !== undefined) return { threads };
-  return availableParallelism() <= 2 ? { threads: 1 } : {};
 }
 
 export class LlamaCppStudentGenerator implements StudentGenerator {
@@ -64,7 +54,7 @@ export class LlamaCppStudentGenerator implements StudentGenerator {
       const context = await model.createContext({
         sequences: parallel,
         contextSize: options.contextSize ?? 1024,
-        ...threadsOption(options.threads),
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.adapterPath ? { lora: { adapters: [{ filePath: options.adapterPath, scale: options.adapterScale ?? 1 }] } } : {}),
       });
       const sequences = Array.from({ length: parallel }, () => context.getSequence());
