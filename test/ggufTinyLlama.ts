@@ -4,6 +4,7 @@
  * adds nothing to the residual stream, which makes the final hidden state rmsnorm(token_embd[token]).
  */
 import { GgmlType, ggufMetadataEntry, tokenizerMetadataFrom, writeGguf, type GgufTensorToWrite } from "../src/gguf/index.js";
+import { mulberry32 } from "../src/util/mulberry32.js";
 
 export interface TinyLlamaOptions {
   path: string;
@@ -22,15 +23,9 @@ export interface TinyLlamaOptions {
 
 /** Deterministic uniform numbers in [-scale, scale) (mulberry32). */
 export function seededRandom(seed: number, length: number, scale: number): Float32Array {
-  let state = seed >>> 0;
+  const next = mulberry32(seed);
   const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
+  for (let i = 0; i < length; i++) out[i] = (next() * 2 - 1) * scale;
   return out;
 }
 

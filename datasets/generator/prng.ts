@@ -6,6 +6,8 @@
  * pool never changes the test set.
  */
 
+import { mulberry32 } from "../../src/util/mulberry32.js";
+
 /** 32-bit FNV-1a of a string: turns a stream name into a seed. */
 function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
@@ -17,23 +19,15 @@ function fnv1a32(text: string): number {
 }
 
 export class Rng {
-  private state: number;
+  /** mulberry32: uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
 
   static forStream(seed: number, stream: string): Rng {
     return new Rng((fnv1a32(stream) ^ Math.imul(seed >>> 0, 0x9e3779b1)) >>> 0);
-  }
-
-  /** mulberry32: uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** Integer in [lo, hi], both ends included. */

@@ -6,17 +6,7 @@ export function seedFrom(seed: number | string, salt = ""): number {
   return createHash("sha256").update(`${seed}\u0000${salt}`).digest().readUInt32LE(0);
 }
 
-/** Uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../util/mulberry32.js";
 
 /** Fisher–Yates on a copy. */
 export function seededShuffle<T>(items: readonly T[], random: () => number): T[] {

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { UsageError } from "../errors.js";
 import type { SamplingOptions } from "../seams.js";
+import { mulberry32 } from "../util/mulberry32.js";
 import { KvCache } from "./kvCache.js";
 import type { LoraWeights } from "./layers.js";
 import type { StudentModel } from "./StudentModel.js";
@@ -86,14 +87,5 @@ function sample(logits: Float32Array, temperature: number, topK: number, topP: n
   return order[kept - 1]!;
 }
 
-/** mulberry32: a small seeded generator of uniforms in [0, 1), the same sequence on every platform. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms in [0, 1), the same sequence on every platform. */
+export const seededRandom = mulberry32;

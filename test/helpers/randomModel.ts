@@ -18,6 +18,7 @@ import path from "node:path";
 import { codecFor, ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
 import type { GgufTensorSource } from "../../src/student/weights.js";
 import type { Architecture } from "../../src/student/config.js";
+import { mulberry32 } from "../../src/util/mulberry32.js";
 
 export interface RandomModelSpec {
   architecture: Architecture;
@@ -171,13 +172,7 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
 
 /** Seeded standard normal samples (mulberry32 + Box-Muller). */
 function gaussian(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (((z ^ (z >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  const uniform = () => next() + 0.5 / 4294967296; // never 0: Box-Muller takes its log
   return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
 }

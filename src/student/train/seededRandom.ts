@@ -2,21 +2,15 @@
  * A small seeded random number generator (mulberry32), so a seeded run draws the same LoRA initialisation,
  * the same shuffles and the same dropout seeds on every machine and backend. Not for cryptography.
  */
+import { mulberry32 } from "../../util/mulberry32.js";
+
 export class SeededRandom {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
     // Mix the seed once so nearby seeds (0, 1, 2) start far apart.
-    this.state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ 0x6a09e667) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ 0x6a09e667) >>> 0);
   }
 
   /** Uniform in [low, high). */
