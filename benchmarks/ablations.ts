@@ -1,0 +1,147 @@
+/**
+ * `npm run bench -- ablations [--json] [--task toy-math|toy-intents] [--seeds 0,1,2] [--iterations N]`
+ *
+ * The paper's comparisons on the embedded toy world, each with several seeds (mean and spread):
+ *   seed-only   fine-tuning on the seed set alone (iteration 0 of the LLM2LLM run: the same training)
+ *   llm2llm     iterative, targeted augmentation, the student retrained from the base each iteration
+ *   one-shot    the same amount of new data asked for at once, after iteration 0 (k scaled so the number of
+ *               new examples matches the llm2llm run's; both train sizes are reported)
+ *   continuous  llm2llm, but each iteration continues from the previous iteration's adapter
+ * Runs go to runs/ablations/<task>/<variant>-s<seed>/ and resume, so an interrupted benchmark picks up where it
+ * stopped. The paper's orderings are checked and stated, held or not: llm2llm > one-shot, llm2llm ≥ continuous.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as vega from "vega";
+import * as vegaLite from "vega-lite";
+import { initBackend } from "../src/backend/tfjsBackend.js";
+import { UsageError } from "../src/errors.js";
+import { createLoopParts, loadRunData } from "../src/pipeline/composeParts.js";
+import { embeddedDefaultConfig, embeddedTasks, type EmbeddedTask } from "../src/pipeline/embeddedDefault.js";
+import { parseRunConfig, RunDirectory, runLoop, type IterationMetrics, type LoopObserver } from "../src/pipeline/index.js";
+import { describeMachine, type Machine } from "./machine.js";
+import type { Benchmark } from "./main.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const variants = ["seed-only", "llm2llm", "one-shot", "continuous"] as const;
+type Variant = (typeof variants)[number];
+
+interface AblationRow {
+  variant: Variant;
+  test_accuracy_mean: number;
+  test_accuracy_std: number;
+  per_seed: { seed: number; test_accuracy: number; train_size: number }[];
+}
+
+interface AblationResult extends Record<string, unknown> {
+  benchmark: "ablations";
+  task: EmbeddedTask;
+  seeds: number[];
+  iterations: number;
+  results: AblationRow[];
+  orderings: { claim: string; holds: boolean; detail: string }[];
+  plot: string;
+  machine: Machine;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function runVariant(task: EmbeddedTask, seed: number, overrides: Record<string, unknown>, name: string, log: (line: string) => void): Promise<IterationMetrics[]> {
+  const config = parseRunConfig({ ...embeddedDefaultConfig(task), seed, ...overrides }, `ablation ${name}`);
+  const run = new RunDirectory(path.join(repoRoot, "runs/ablations", task, `${name}-s${seed}`));
+  await run.create();
+  await run.writeJson(run.configPath, config);
+  const observer: LoopObserver = {
+    stage: () => undefined,
+    progress: () => undefined,
+    iterationDone: (m) => log(`  ${name} seed ${seed}: iteration ${m.t}: test ${(100 * m.test_accuracy).toFixed(1)}%, train size ${m.train_size}`),
+    close: () => undefined,
+  };
+  const { task: taskDefinition, seedSet, testSet } = await loadRunData(config);
+  return runLoop(config, run, createLoopParts(config, taskDefinition, run, observer), seedSet, testSet, observer);
+}
+
+function meanStd(xs: number[]): [number, number] {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1);
+  return [mean, Math.sqrt(variance)];
+}
+
+async function plotSvg(rows: AblationRow[], file: string): Promise<void> {
+  const values = rows.flatMap((r) => r.per_seed.map((s) => ({ variant: r.variant, seed: String(s.seed), accuracy: s.test_accuracy })));
+  const spec: vegaLite.TopLevelSpec = {
+    width: 360,
+    height: 240,
+    title: "Test accuracy by training recipe (points: seeds, bar: mean)",
+    data: { values },
+    layer: [
+      { mark: "bar", encoding: { x: { field: "variant", type: "nominal", sort: [...variants] }, y: { aggregate: "mean", field: "accuracy", type: "quantitative", axis: { format: "%" } } } },
+      { mark: { type: "point", filled: true, color: "black" }, encoding: { x: { field: "variant", type: "nominal", sort: [...variants] }, y: { field: "accuracy", type: "quantitative" } } },
+    ],
+  };
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
+  writeFileSync(file, await view.toSVG());
+  view.finalize();
+}
+
+const ablations: Benchmark<AblationResult> = {
+  description: "seed-only vs LLM2LLM vs one-shot vs continuous fine-tuning on the toy world, several seeds",
+  async run(args, log) {
+    const task = (option(args, "task") ?? "toy-math") as EmbeddedTask;
+    if (!embeddedTasks.includes(task)) throw new UsageError(`--task: expected one of ${embeddedTasks.join(", ")}`);
+    const seeds = (option(args, "seeds") ?? "0,1,2").split(",").map(Number);
+    const iterations = Number(option(args, "iterations") ?? embeddedDefaultConfig(task).iterations);
+    const backend = await initBackend();
+    const perVariant = new Map<Variant, AblationRow["per_seed"]>(variants.map((v) => [v, []]));
+
+    for (const seed of seeds) {
+      const llm2llm = await runVariant(task, seed, { iterations }, "llm2llm", log);
+      const first = llm2llm[0]!;
+      const last = llm2llm.at(-1)!;
+      perVariant.get("seed-only")!.push({ seed, test_accuracy: first.test_accuracy, train_size: first.train_size });
+      perVariant.get("llm2llm")!.push({ seed, test_accuracy: last.test_accuracy, train_size: last.train_size });
+      // One-shot gets about as many new examples as llm2llm kept in all, asked for from iteration 0's wrong examples.
+      const newExamples = last.train_size - first.train_size;
+      const k = Math.max(1, Math.round(newExamples / Math.max(1, first.sources)));
+      const oneShot = await runVariant(task, seed, { iterations: 2, oneShot: true, k }, "one-shot", log);
+      perVariant.get("one-shot")!.push({ seed, test_accuracy: oneShot.at(-1)!.test_accuracy, train_size: oneShot.at(-1)!.train_size });
+      const continuous = await runVariant(task, seed, { iterations, continueFromPrevious: true }, "continuous", log);
+      perVariant.get("continuous")!.push({ seed, test_accuracy: continuous.at(-1)!.test_accuracy, train_size: continuous.at(-1)!.train_size });
+    }
+
+    const results = variants.map((variant) => {
+      const perSeed = perVariant.get(variant)!;
+      const [mean, std] = meanStd(perSeed.map((s) => s.test_accuracy));
+      return { variant, test_accuracy_mean: mean, test_accuracy_std: std, per_seed: perSeed };
+    });
+    const mean = (v: Variant) => results.find((r) => r.variant === v)!.test_accuracy_mean;
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const orderings = [
+      { claim: "llm2llm > seed-only", holds: mean("llm2llm") > mean("seed-only"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("seed-only"))}` },
+      { claim: "llm2llm > one-shot (same amount of new data)", holds: mean("llm2llm") > mean("one-shot"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("one-shot"))}` },
+      { claim: "from scratch ≥ continuous", holds: mean("llm2llm") >= mean("continuous"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("continuous"))}` },
+    ];
+    for (const o of orderings) log(`${o.holds ? "holds" : "DOES NOT HOLD"}: ${o.claim} (${o.detail})`);
+    const plot = path.join(repoRoot, "benchmarks/results/ablations.svg");
+    await plotSvg(results, plot);
+    return { benchmark: "ablations", task, seeds, iterations, results, orderings, plot: path.relative(repoRoot, plot), machine: describeMachine(backend.description) };
+  },
+  table(result) {
+    return {
+      header: ["variant", "test acc mean", "spread (sd)", "per seed", "train sizes"],
+      rows: result.results.map((r) => [
+        r.variant,
+        `${(100 * r.test_accuracy_mean).toFixed(1)}%`,
+        `${(100 * r.test_accuracy_std).toFixed(1)}`,
+        r.per_seed.map((s) => `${(100 * s.test_accuracy).toFixed(0)}%`).join(" "),
+        r.per_seed.map((s) => s.train_size).join(" "),
+      ]),
+    };
+  },
+};
+
+export default ablations;
