@@ -119,7 +119,8 @@ if (only !== "teacher") {
     const testSkills = skillsOf("test");
     result.seedOnly = await trainAndTest(student, task, seeds, test, testSkills, dir, "seed-only", training);
     const pairs = readTeacherPairs(datasetsDir, "toy-math");
-    const extra = rareSkills.flatMap((skill) => pairs.filter((p) => p.kind === skill).slice(0, extraPerSkill))
+    const extraSkills = arg("--extra-skills") === "all" ? ["add", "subtract", "multiply", "compare", ...rareSkills] : rareSkills;
+    const extra = extraSkills.flatMap((skill) => pairs.filter((p) => p.kind === skill).slice(0, extraPerSkill))
       .map((p, i): Example => ({ id: `extra-${i + 1}`, question: p.similar.question, answer: p.similar.answer }));
     result.seedPlusExtra = await trainAndTest(student, task, [...seeds, ...extra], test, testSkills, dir, "seed-plus-extra", training);
   } finally {
