@@ -83,6 +83,8 @@ export interface TeacherCompletion {
 export interface Teacher {
   /** Identifies the model for provenance (file sha256, or URL + model name). */
   readonly id: string;
+  /** The prompt layout this teacher was trained for ("compact" for small teachers), when it says so. */
+  readonly promptStyle?: "paper" | "compact";
   complete(requests: TeacherRequest[], onDone?: (done: TeacherCompletion) => void): Promise<TeacherCompletion[]>;
   dispose(): Promise<void>;
 }

@@ -120,3 +120,17 @@ describe("the worked examples are what the filters keep", () => {
     }
   }
 });
+
+describe("compact prompt style (small teachers trained on the request turn alone)", () => {
+  it("sends only the request turn, with the same text as the paper style's last turn", () => {
+    const task = resolveTask("gsm8k");
+    const seed = { id: "s1", question: "Tom has 3 apples and buys 4 more. How many apples does he have?", answer: "3 + 4 = 7\n#### 7" };
+    const options = { k: 2, structured: true, sampling: { maxTokens: 64, seed: 1 }, iteration: 0 };
+    const paper = augmentationRequest(task, seed, options);
+    const compact = augmentationRequest(task, seed, { ...options, promptStyle: "compact" });
+    expect(compact.request.system).toBeUndefined();
+    expect(compact.request.messages).toEqual([paper.request.messages.at(-1)]);
+    expect(compact.request.jsonSchema).toEqual(paper.request.jsonSchema);
+    expect(compact.promptHash).not.toBe(paper.promptHash);
+  });
+});

@@ -8,16 +8,11 @@
  * This is the "compact" prompt variant proposed for small teachers (see models/README.md).
  */
 import type { Example, Task, TeacherRequest } from "../../src/seams.js";
-import { classificationPrompts } from "../../src/teacher/prompts/classificationPrompts.js";
-import { mathPrompts } from "../../src/teacher/prompts/mathPrompts.js";
+import { augmentationRequest } from "../../src/teacher/prompts/augmentationRequest.js";
 
 export function compactTeacherRequest(task: Task, seed: Example, k: number, studentAnswer?: string): TeacherRequest {
-  const prompts = task.kind === "math" ? mathPrompts : classificationPrompts;
-  return {
-    id: seed.id,
-    messages: [{ role: "user", content: prompts.request(task, seed, k, studentAnswer) }],
-    sampling: { maxTokens: 256 },
-  };
+  // The very request the run sends (src/teacher/prompts), so training and use see the same tokens.
+  return augmentationRequest(task, seed, { k, structured: true, sampling: { maxTokens: 256 }, iteration: 0, studentAnswer, promptStyle: "compact" }).request;
 }
 
 /** The structured answer: what the augmentation JSON schema accepts, with the spacing of its own examples. */

@@ -59,6 +59,13 @@ export class LocalTeacher implements Teacher {
     }
   }
 
+  /** The prompt style the GGUF says it was trained for (`llm2llm.teacher.prompt_style`), if any. */
+  get promptStyle(): "paper" | "compact" | undefined {
+    const metadata = this.model.fileInfo.metadata as { llm2llm?: { teacher?: { prompt_style?: unknown } } };
+    const style = metadata.llm2llm?.teacher?.prompt_style;
+    return style === "paper" || style === "compact" ? style : undefined;
+  }
+
   /** Parallel sequences in the context. */
   get parallel(): number {
     return this.chats.length;

@@ -9,7 +9,7 @@
  */
 import { augmentFilter, type DropNote, type LengthBounds, type TeacherOutput } from "../augment/index.js";
 import type { Example, SamplingOptions, Task, Teacher, TeacherCompletion } from "../seams.js";
-import { augmentationRequest, requestProvenance, type AugmentationRequest } from "./prompts/augmentationRequest.js";
+import { augmentationRequest, requestProvenance, type AugmentationRequest, type TeacherPromptStyle } from "./prompts/augmentationRequest.js";
 
 export interface AugmentSource {
   /** A seed example the student got wrong. */
@@ -34,6 +34,8 @@ export interface AugmentOptions {
   bounds?: LengthBounds;
   dedupThreshold?: number;
   onProgress?: (progress: AugmentProgress) => void;
+  /** Overrides the teacher's own preference (a GGUF may name the prompt style it was trained on). */
+  promptStyle?: TeacherPromptStyle;
 }
 
 export interface AugmentProgress {
@@ -88,6 +90,7 @@ export async function augmentWithTeacher(teacher: Teacher, sources: readonly Aug
         round,
         studentAnswer: options.includeStudentAnswer ? source.studentAnswer : undefined,
         bounds: options.bounds,
+        promptStyle: options.promptStyle ?? teacher.promptStyle,
       }),
     );
     const promptsBefore = outcome.prompts;

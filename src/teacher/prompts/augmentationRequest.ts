@@ -33,7 +33,16 @@ export interface AugmentationRequestOptions {
   studentAnswer?: string;
   /** Length bounds the schema enforces (the same the validate filter applies). */
   bounds?: LengthBounds;
+  /** "paper" (default) or "compact": see `TeacherPromptStyle`. */
+  promptStyle?: TeacherPromptStyle;
 }
+
+/**
+ * "paper": system prompt, one worked example, the request (the official code's layout, written for
+ * instruction-tuned 7B teachers). "compact": the request turn alone, for small teachers trained on it (the
+ * embedded toy teacher, whose context is shorter than the paper's prompt); structured output then carries the form.
+ */
+export type TeacherPromptStyle = "paper" | "compact";
 
 export interface AugmentationRequest {
   request: TeacherRequest;
@@ -45,17 +54,22 @@ export interface AugmentationRequest {
 
 export function augmentationRequest(task: Task, seed: Example, options: AugmentationRequestOptions): AugmentationRequest {
   const prompts = PROMPTS[task.kind];
-  const worked = prompts.workedExample(task, seed);
-  const system = prompts.system(task, options.structured);
-  const messages: TeacherRequest["messages"] = [
-    { role: "user", content: worked.user },
-    { role: "assistant", content: options.structured ? JSON.stringify({ examples: worked.examples }) : worked.freeText },
-    { role: "user", content: prompts.request(task, seed, options.k, options.studentAnswer) },
-  ];
+  const ask: TeacherRequest["messages"][number] = { role: "user", content: prompts.request(task, seed, options.k, options.studentAnswer) };
+  let system: string | undefined;
+  let messages: TeacherRequest["messages"] = [ask];
+  if ((options.promptStyle ?? "paper") === "paper") {
+    const worked = prompts.workedExample(task, seed);
+    system = prompts.system(task, options.structured);
+    messages = [
+      { role: "user", content: worked.user },
+      { role: "assistant", content: options.structured ? JSON.stringify({ examples: worked.examples }) : worked.freeText },
+      ask,
+    ];
+  }
   const id = `it${options.iteration}:${seed.id}:${options.round ?? 0}`;
   const sampling: SamplingOptions = { ...options.sampling };
   if (options.sampling.seed !== undefined) sampling.seed = requestSeed(options.sampling.seed, id);
-  const request: TeacherRequest = { id, system, messages, sampling };
+  const request: TeacherRequest = { id, ...(system === undefined ? {} : { system }), messages, sampling };
   if (options.structured) {
     request.jsonSchema = augmentationJsonSchema(task.kind, {
       count: options.k,
