@@ -77,7 +77,8 @@ export const runCommand: CommandModule = {
       "iteration  seed acc  test acc  train size  wrong  kept",
       ...history.map((m) => `${String(m.t).padStart(9)}  ${percent(m.seed_accuracy).padStart(8)}  ${percent(m.test_accuracy).padStart(8)}  ${String(m.train_size).padStart(10)}  ${String(m.sources).padStart(5)}  ${String(m.kept).padStart(4)}`),
     ];
-    if (history.every((m) => m.kept === 0)) table.push("", "The teacher's output was all filtered out: no augmentation happened (see the drop reasons in the report).");
+    const askedTeacher = history.slice(0, -1).some((m) => m.sources > 0);
+    if (askedTeacher && history.every((m) => m.kept === 0)) table.push("", "The teacher's output was all filtered out: no augmentation happened (see the drop reasons in the report).");
     say(false, `${table.join("\n")}\n\nreport: ${report.html}`);
   },
 };
