@@ -38,6 +38,7 @@ async function choose(): Promise<BackendReport> {
   for (const choice of forced ? [forced] : order) {
     const attempt = await tryBackend(choice);
     if (attempt.ok) {
+      silenceCpuBackendBanner();
       return { choice, tfjsBackend: tf.getBackend(), description: attempt.description, skipped };
     }
     if (forced) throw new UsageError(`LLM2LLM_BACKEND=${forced}, but it is not available: ${attempt.reason}`);
@@ -78,4 +79,14 @@ async function tryBackend(choice: BackendChoice): Promise<Attempt> {
 
 function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split("\n")[0]!;
+}
+
+/**
+ * The tfjs cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on first use; this
+ * project already says which backend runs and what to install (`llm2llm doctor`), so the banner is noise on
+ * every command's stderr.
+ */
+function silenceCpuBackendBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (tf.getBackend() === "cpu" && backend.firstUse !== undefined) backend.firstUse = false;
 }
