@@ -5,7 +5,7 @@
  * LLM2LLM_LLAMA_THREADS sets llama.cpp's thread count.
  */
 import os from "node:os";
-import { getLlama, type Llama, type LlamaLogLevel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 
 let instance: Promise<Llama> | undefined;
 
@@ -13,8 +13,9 @@ export function getLlamaCpp(): Promise<Llama> {
   instance ??= getLlama({
     gpu: process.env.LLM2LLM_LLAMA_GPU === "false" ? false : "auto",
     build: process.env.LLM2LLM_LLAMA_BUILD === "auto" ? "auto" : "never",
-    logLevel: (process.env.LLM2LLM_LLAMA_LOG as LlamaLogLevel | undefined) ?? ("error" as LlamaLogLevel),
+    logLevel: (process.env.LLM2LLM_LLAMA_LOG as LlamaLogLevel | undefined) ?? LlamaLogLevel.error,
     progressLogs: false,
+    logger: logLlamaCpp,
     ...maxThreads(),
   });
   return instance;
@@ -29,4 +30,13 @@ function maxThreads(): { maxThreads?: number } {
   const fromEnv = Number(process.env.LLM2LLM_LLAMA_THREADS);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return { maxThreads: fromEnv };
   return os.availableParallelism() <= 2 ? { maxThreads: 1 } : {};
+}
+
+/**
+ * llama.cpp's log, minus the two lines every vocabulary-only load prints (it looks for weights it was told not
+ * to load): a real failure still throws, and the error names the file.
+ */
+function logLlamaCpp(level: LlamaLogLevel, message: string): void {
+  if (/missing tensor 'token_embd\.weight'|llama_model_load_from_file_impl: failed to load model/.test(message)) return;
+  process.stderr.write(`[llama.cpp ${level}] ${message.trimEnd()}\n`);
 }
