@@ -24,7 +24,7 @@ export function embeddedDefaultConfig(task: EmbeddedTask): Record<string, unknow
     iterations: 4,
     k: 2,
     seed: 0,
-    train: { rank: 16, alpha: 32, dropout: 0, learningRate: 5e-3, epochs: 15, batchSize: 8, maxLength: 160, targets: ["q", "k", "v", "o", "gate", "up", "down"] },
+    train: { rank: 16, alpha: 32, dropout: 0, learningRate: 5e-3, epochs: 20, batchSize: 8, maxLength: 160, targets: ["q", "k", "v", "o", "gate", "up", "down"] },
     teacherSampling: { temperature: 0.3, topP: 0.9, maxTokens: 160 },
     structured: true,
     teacherParallel: 4,
