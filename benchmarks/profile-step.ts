@@ -14,35 +14,12 @@
  * native matmul only (the "before" of the fused kernels).
  */
 import * as tf from "@tensorflow/tfjs";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
 import { fusedKernelsEnabled, nativeAddon } from "../src/backend/nativeKernels.js";
 import { initBackend } from "../src/backend/tfjsBackend.js";
-import { UsageError } from "../src/errors.js";
-import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
-import { loraSitesOf } from "../src/student/lora/loraSites.js";
-import { loraTargets } from "../src/student/lora/loraTargets.js";
-import { StudentModel } from "../src/student/StudentModel.js";
-import { makeBatch } from "../src/student/train/batches.js";
-import { LoraTrainer } from "../src/student/train/LoraTrainer.js";
-import { SeededRandom } from "../src/student/train/seededRandom.js";
-import { randomModelSource } from "../test/helpers/randomModel.js";
 import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
-import { peersDir } from "./peers.js";
-
-interface PeerConfig {
-  vocab: number;
-  dim: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  ffn: number;
-  seq: number;
-  batch: number;
-  rank: number;
-}
+import { peerLoraStep, readPeerConfigs, type PeerConfig } from "./peers.js";
 
 interface KernelRow {
   config: string;
@@ -66,21 +43,8 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function profileConfig(name: string, config: PeerConfig, warmup: number, steps: number) {
-  const model = await StudentModel.fromGguf(
-    randomModelSource(
-      { architecture: "llama", nEmbd: config.dim, nLayer: config.layers, nHead: config.heads, nHeadKv: config.kv_heads, nFf: config.ffn, seed: 1 },
-      config.vocab,
-    ),
-  );
-  const adapter = LoraAdapter.create(loraSitesOf(model, [...loraTargets]), { rank: config.rank, alpha: 16, dropout: 0 }, 0);
-  const trainer = new LoraTrainer(model, adapter, { maxGradNorm: 0 });
-  const random = new SeededRandom(0);
-  const examples = Array.from({ length: config.batch }, (_, i) => ({
-    ids: Array.from({ length: config.seq + 1 }, () => random.int(config.vocab)),
-    promptLength: config.seq / 2,
-    line: i + 1,
-  }));
-  const batch = makeBatch(examples);
+  const step = await peerLoraStep(config, 16);
+  const { trainer, batch } = step;
   const plainTimes: number[] = [];
   const timers = new Timers();
   let profiledMs = 0;
@@ -103,9 +67,7 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
       restore();
     }
   } finally {
-    trainer.dispose();
-    adapter.dispose();
-    model.dispose();
+    step.dispose();
   }
   plainTimes.sort((a, b) => a - b);
   const stepMs = plainTimes[plainTimes.length >> 1]!;
@@ -196,9 +158,8 @@ const profileStep: Benchmark<ProfileResult> = {
   async run(args, log) {
     const backend = await initBackend();
     log(`backend: ${backend.description}`);
-    const configs = JSON.parse(readFileSync(path.join(peersDir, "configs.json"), "utf8")) as Record<string, PeerConfig>;
     const names = (option(args, "configs") ?? "tiny,small").split(",");
-    for (const name of names) if (!configs[name]) throw new UsageError(`--configs: no config "${name}" in ${peersDir}/configs.json`);
+    const configs = readPeerConfigs(names);
     const results: KernelRow[] = [];
     const steps: ProfileResult["steps"] = {};
     for (const name of names) {

@@ -10,34 +10,11 @@
  * purejs_tokens_per_s is the same measurement with tfjs's own JavaScript kernels (native kernels off).
  */
 import * as tf from "@tensorflow/tfjs";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { initBackend } from "../src/backend/tfjsBackend.js";
 import { nativeKernelsActive, useNativeKernels } from "../src/backend/nativeKernels.js";
-import { UsageError } from "../src/errors.js";
-import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
-import { loraSitesOf } from "../src/student/lora/loraSites.js";
-import { loraTargets } from "../src/student/lora/loraTargets.js";
-import { StudentModel } from "../src/student/StudentModel.js";
-import { makeBatch } from "../src/student/train/batches.js";
-import { LoraTrainer } from "../src/student/train/LoraTrainer.js";
-import { SeededRandom } from "../src/student/train/seededRandom.js";
-import { randomModelSource } from "../test/helpers/randomModel.js";
 import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
-import { ensurePythonModule, peersDir, runPeer } from "./peers.js";
-
-interface PeerConfig {
-  vocab: number;
-  dim: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  ffn: number;
-  seq: number;
-  batch: number;
-  rank: number;
-}
+import { ensurePythonModule, peerLoraStep, readPeerConfigs, runPeer, type PeerConfig } from "./peers.js";
 
 interface TrainStepRow {
   config: string;
@@ -73,22 +50,8 @@ const peerThreads = 2;
 
 /** Median step time (ms) of `steps` timed steps after `warmup` untimed ones, and the first/last loss. */
 async function measure(config: PeerConfig, warmup: number, steps: number): Promise<{ msMedian: number; lossFirst: number; lossLast: number }> {
-  const model = await StudentModel.fromGguf(
-    randomModelSource(
-      { architecture: "llama", nEmbd: config.dim, nLayer: config.layers, nHead: config.heads, nHeadKv: config.kv_heads, nFf: config.ffn, seed: 1 },
-      config.vocab,
-    ),
-  );
-  const adapter = LoraAdapter.create(loraSitesOf(model, [...loraTargets]), { rank: config.rank, alpha, dropout: 0 }, 0);
-  // torch.optim.AdamW defaults (weight decay 0.01); no clipping, as the peer.
-  const trainer = new LoraTrainer(model, adapter, { maxGradNorm: 0 });
-  const random = new SeededRandom(0);
-  const rows = Array.from({ length: config.batch }, (_, i) => ({
-    ids: Array.from({ length: config.seq + 1 }, () => random.int(config.vocab)), // T = seq inputs
-    promptLength: config.seq / 2,
-    line: i + 1,
-  }));
-  const batch = makeBatch(rows);
+  const step = await peerLoraStep(config, alpha);
+  const { trainer, batch } = step;
   const losses: number[] = [];
   const times: number[] = [];
   try {
@@ -98,9 +61,7 @@ async function measure(config: PeerConfig, warmup: number, steps: number): Promi
       if (s >= warmup) times.push(performance.now() - t0);
     }
   } finally {
-    trainer.dispose();
-    adapter.dispose();
-    model.dispose();
+    step.dispose();
   }
   times.sort((a, b) => a - b);
   return { msMedian: times[times.length >> 1]!, lossFirst: losses[0]!, lossLast: losses.at(-1)! };
@@ -112,9 +73,8 @@ const trainStep: Benchmark<TrainStepResult> = {
   async run(args, log) {
     const backend = await initBackend();
     log(`backend: ${backend.description}`);
-    const configs = JSON.parse(readFileSync(path.join(peersDir, "configs.json"), "utf8")) as Record<string, PeerConfig>;
     const names = (option(args, "configs") ?? "tiny,small").split(",");
-    for (const name of names) if (!configs[name]) throw new UsageError(`--configs: no config "${name}" in ${peersDir}/configs.json`);
+    const configs = readPeerConfigs(names);
     ensurePythonModule("torch", ["python3-torch", "python3-numpy", "libopenblas0-pthread"], log);
 
     const results: TrainStepRow[] = [];
