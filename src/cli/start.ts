@@ -53,7 +53,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       false,
       `\nTest accuracy: ${percent(first.test_accuracy)} after iteration 0 (seed data only) → ${percent(last.test_accuracy)} after iteration ${last.t} ` +
         `(${(100 * (last.test_accuracy - first.test_accuracy)).toFixed(1)} points).` +
-        (verifier.rate === undefined ? "" : `\nTeacher examples passing the verifier: ${verifier.passed}/${verifier.reached} (${percent(verifier.rate)}).`),
+        // Only math has a verifier (it recomputes every step); classification examples are validated, not verified.
+        (args.task !== "toy-math" || verifier.rate === undefined ? "" : `\nTeacher examples passing the verifier: ${verifier.passed}/${verifier.reached} (${percent(verifier.rate)}).`),
     );
   },
 };
