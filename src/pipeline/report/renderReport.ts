@@ -19,7 +19,7 @@ function verifierLine(data: ReportData): string {
     for (const [k, v] of Object.entries(m.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
   }
   const v = verifierAcceptance(kept, dropped);
-  return v.rate === undefined ? "no teacher example reached the verifier" : `${v.passed} of ${v.reached} teacher examples passed the verifier (${pct(v.rate)})`;
+  return v.rate === undefined ? "no teacher example reached the verifier" : `${v.passed} of ${v.reached} valid teacher examples passed the verifier (${pct(v.rate)}; only math has one: it recomputes every step)`;
 }
 
 function timingTable(data: ReportData): { stage: string; seconds: number }[] {
