@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { nativeAddon, nativeKernelsActive, registerNativeKernels, setNativeThreads, useNativeKernels } from "../src/backend/nativeKernels.js";
+import { nativeAddon, nativeKernelsActive, setNativeThreads } from "../src/backend/nativeKernels.js";
 import type { RopeType } from "../src/student/config.js";
 import { nativeAttention } from "../src/student/fused/attention.js";
 import { nativeMaskedCrossEntropy } from "../src/student/fused/crossEntropy.js";
@@ -36,22 +36,9 @@ import {
 } from "../src/student/layers.js";
 import { maskedCrossEntropy } from "../src/student/train/maskedCrossEntropy.js";
 import { relativeError } from "./helpers/matmulReference.js";
+import { setUpNativeKernels, withJsKernels } from "./helpers/nativeKernelSetup.js";
 
-await tf.setBackend("cpu");
-const registered = registerNativeKernels();
-const optional = process.env.LLM2LLM_NATIVE_OPTIONAL === "1";
-if (!registered.ok) console.warn(`native-fused: ${registered.reason}${optional ? " (skipped: LLM2LLM_NATIVE_OPTIONAL=1)" : ""}`);
-const tolerance = 1e-5;
-const defaultThreads = nativeAddon()?.threads() ?? 1;
-
-function withJsKernels<T>(fn: () => T): T {
-  useNativeKernels(false);
-  try {
-    return fn();
-  } finally {
-    useNativeKernels(true);
-  }
-}
+const { registered, optional, tolerance, defaultThreads } = await setUpNativeKernels("native-fused");
 
 type Op = (...inputs: tf.Tensor[]) => tf.Tensor;
 

@@ -9,32 +9,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  nativeAddon,
-  nativeKernelsActive,
-  registerNativeKernels,
-  setNativeThreads,
-  useNativeKernels,
-} from "../src/backend/nativeKernels.js";
+import { nativeAddon, nativeKernelsActive, setNativeThreads } from "../src/backend/nativeKernels.js";
 import { maxScaledError, pickRows, referenceMatMul, relativeError, type ProductShape } from "./helpers/matmulReference.js";
+import { setUpNativeKernels, withJsKernels } from "./helpers/nativeKernelSetup.js";
 
-await tf.setBackend("cpu");
-const registered = registerNativeKernels();
-const optional = process.env.LLM2LLM_NATIVE_OPTIONAL === "1";
-if (!registered.ok) {
-  console.warn(`native-matmul: ${registered.reason}${optional ? " (skipped: LLM2LLM_NATIVE_OPTIONAL=1)" : ""}`);
-}
-const tolerance = 1e-5;
-const defaultThreads = nativeAddon()?.threads() ?? 1;
-
-function withJsKernels<T>(fn: () => T): T {
-  useNativeKernels(false);
-  try {
-    return fn();
-  } finally {
-    useNativeKernels(true);
-  }
-}
+const { registered, optional, tolerance, defaultThreads } = await setUpNativeKernels("native-matmul");
 
 function productShape(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): ProductShape {
   const size = (shape: number[]) => shape.slice(0, -2).reduce((x, y) => x * y, 1);
