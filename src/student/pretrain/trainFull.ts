@@ -7,6 +7,7 @@
 import { UsageError } from "../../errors.js";
 import { epochBatches } from "../train/batches.js";
 import { learningRateAt } from "../train/learningRateSchedule.js";
+import { LossCurve } from "../train/lossCurve.js";
 import type { LossPoint } from "../train/trainLora.js";
 import type { TokenizedExample } from "../train/trainingData.js";
 import { FullTrainer } from "./FullTrainer.js";
@@ -55,32 +56,20 @@ export function trainFull(
     totalSteps,
     min: o.learningRate * (o.minLearningRateRatio ?? 0.1),
   };
-  const lossCurve: LossPoint[] = [];
-  const started = performance.now();
-  let tokens = 0;
+  const curve = new LossCurve();
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       for (const batch of epochBatches(examples, epoch, { batchSize: o.batchSize, seed: o.seed })) {
         const step = trainer.stepsTaken;
         const learningRate = learningRateAt(schedule, step);
         const result = trainer.step([batch], learningRate);
-        tokens += result.realTokens;
-        const point: LossPoint = {
-          step: step + 1,
-          epoch: epoch + 1,
-          loss: result.loss,
-          learningRate,
-          gradNorm: result.gradNorm,
-          tokens: result.realTokens,
-          elapsedMs: performance.now() - started,
-        };
-        lossCurve.push(point);
+        // Recorded whether or not anyone listens: `onStep?.(f())` would skip f() when there is no listener.
+        const point = curve.record(step, epoch, learningRate, result);
         onStep?.(point, totalSteps);
       }
     }
   } finally {
     trainer.dispose();
   }
-  const seconds = (performance.now() - started) / 1000;
-  return { lossCurve, totalSteps, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, seconds };
+  return { lossCurve: curve.points, totalSteps, tokensPerSecond: curve.tokensPerSecond, seconds: curve.seconds };
 }

@@ -9,6 +9,7 @@ import { loraSitesOf } from "../lora/loraSites.js";
 import type { StudentModel } from "../StudentModel.js";
 import { epochBatches, type TokenBatch } from "./batches.js";
 import { learningRateAt } from "./learningRateSchedule.js";
+import { LossCurve } from "./lossCurve.js";
 import { LoraTrainer } from "./LoraTrainer.js";
 import { SeededRandom } from "./seededRandom.js";
 import type { TokenizedExample } from "./trainingData.js";
@@ -81,9 +82,7 @@ export async function trainLora(
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / o.gradientAccumulation);
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = { peak: o.learningRate, warmupSteps: Math.floor(o.warmupRatio * totalSteps), totalSteps };
-  const lossCurve: LossPoint[] = [];
-  const started = performance.now();
-  let tokens = 0;
+  const curve = new LossCurve();
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const batches = epochBatches(examples, epoch, { batchSize: o.batchSize, seed: o.seed });
@@ -92,17 +91,8 @@ export async function trainLora(
         const step = trainer.stepsTaken;
         const learningRate = learningRateAt(schedule, step);
         const result = trainer.step(group, learningRate, random.seed());
-        tokens += result.realTokens;
-        const point: LossPoint = {
-          step: step + 1,
-          epoch: epoch + 1,
-          loss: result.loss,
-          learningRate,
-          gradNorm: result.gradNorm,
-          tokens: result.realTokens,
-          elapsedMs: performance.now() - started,
-        };
-        lossCurve.push(point);
+        // Recorded whether or not anyone listens: `onStep?.(f())` would skip f() when there is no listener.
+        const point = curve.record(step, epoch, learningRate, result);
         onStep?.(point, totalSteps);
         // A step is seconds of synchronous tensor work: let timers, signals and I/O run between steps.
         await yieldToEventLoop();
@@ -111,8 +101,7 @@ export async function trainLora(
   } finally {
     trainer.dispose();
   }
-  const seconds = (performance.now() - started) / 1000;
-  return { adapter, lossCurve, totalSteps, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
+  return { adapter, lossCurve: curve.points, totalSteps, tokensPerSecond: curve.tokensPerSecond };
 }
 
 function yieldToEventLoop(): Promise<void> {
