@@ -6,7 +6,7 @@
  */
 import { Rng } from "./prng.js";
 import { SplitDrawer, type Drawn, type TeacherPair } from "./splits.js";
-import { arithmeticFacts, MATH_SKILLS, type MathExample } from "./toyMath.js";
+import { arithmeticFacts, MATH_SKILLS, numbersSentence, type MathExample } from "./toyMath.js";
 import { INTENTS, type IntentExample } from "./toyIntents.js";
 
 export const DATASET_SEED = 20240322; // arXiv 2403.15042 was posted in March 2024
@@ -22,9 +22,11 @@ export const MATH_SEED_COUNTS: Record<string, number> = {
 };
 const MATH_TEST_PER_SKILL = 50;
 const MATH_TEACHER_PAIRS = 1800;
-const MATH_POOL_QUESTIONS = 6000;
+const MATH_POOL_QUESTIONS = 4000;
 /** Every arithmetic fact appears this many times in the pool, in shuffled groups of FACTS_PER_ROW lines. */
-const MATH_FACT_PASSES = 3;
+const MATH_FACT_PASSES = 50;
+/** Share of pool questions followed by their numbers read back (numbersSentence). */
+const MATH_READ_BACK_SHARE = 0.8;
 const FACTS_PER_ROW = 8;
 
 /** Seed-set counts per intent: five intents well covered, two barely. */
@@ -81,23 +83,25 @@ export function buildToyMath(seed = DATASET_SEED): DatasetFile[] {
   const seedSet = drawer.seed(Rng.forStream(seed, "toy-math/seed"), MATH_SEED_COUNTS);
   const teacher = drawer.teacherPairs(Rng.forStream(seed, "toy-math/teacher"), MATH_TEACHER_PAIRS);
 
-  // Pool: questions of every skill and phrasing WITHOUT solutions, plus the arithmetic facts.
+  // Pool: questions of every skill and phrasing WITHOUT solutions (half with their numbers read back), plus
+  // the arithmetic facts.
   const poolRng = Rng.forStream(seed, "toy-math/pool");
   const questions = drawer.poolInputs(poolRng, MATH_POOL_QUESTIONS).map((d) => d.example.question);
+  const readBack = questions.map((q) => (poolRng.next() < MATH_READ_BACK_SHARE ? `${q} ${numbersSentence(q)}` : q));
   const facts = arithmeticFacts();
   const factRows: string[] = [];
   for (let pass = 0; pass < MATH_FACT_PASSES; pass++) {
     const shuffled = poolRng.shuffle([...facts]);
     for (let i = 0; i < shuffled.length; i += FACTS_PER_ROW) factRows.push(shuffled.slice(i, i + FACTS_PER_ROW).join("\n"));
   }
-  const pool = poolRng.shuffle([...questions, ...factRows]).map((text) => ({ text }));
+  const pool = poolRng.shuffle([...readBack, ...factRows]).map((text) => ({ text }));
 
   const manifest = {
     task: "toy-math",
     generator: "datasets/generator (npm run build:datasets)",
     seed,
     format: { seed: "{question, answer}", test: "{question, answer}", pool: "{text}", teacher: "{skill, source: {question, answer}, similar: {question, answer}}" },
-    pool: { rows: pool.length, questions: questions.length, factRows: factRows.length, distinctFacts: facts.length },
+    pool: { rows: pool.length, questions: questions.length, readBack: readBack.filter((t, i) => t !== questions[i]).length, factRows: factRows.length, distinctFacts: facts.length },
     seedSet: describe(seedSet, true),
     test: describe(test, true),
     teacher: teacherCounts(teacher),

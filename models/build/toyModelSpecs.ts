@@ -16,7 +16,7 @@ export interface ToyModelSpec {
   matrixType: GgmlType.F32 | GgmlType.F16;
 }
 
-const nVocab = 1260; // models/toy-vocab.gguf
+const nVocab = 1265; // models/toy-vocab.gguf
 
 /** One student base for both toy tasks: it reads both pools (the domains' language), never a solved example. */
 export const toyStudent: ToyModelSpec = {
@@ -34,6 +34,6 @@ export const toyTeacher: ToyModelSpec = {
   name: "llm2llm toy teacher",
   shape: { nEmbd: 192, nLayer: 4, nHead: 6, nHeadKv: 6, nFf: 512, nCtx: 512, nVocab },
   initSeed: 8201,
-  training: { epochs: 3, batchSize: 32, learningRate: 2e-3, warmupRatio: 0.03, weightDecay: 0.1, seed: 8202 },
+  training: { epochs: 4, batchSize: 32, learningRate: 2e-3, warmupRatio: 0.03, weightDecay: 0.1, seed: 8202 },
   matrixType: GgmlType.F32,
 };
