@@ -12,6 +12,11 @@ export interface Phrasing<E> {
   /** Barely present in the seed set (the low-data skew); ordinary everywhere else. */
   rareInSeed?: boolean;
   make(rng: Rng): E;
+  /**
+   * A new example of this phrasing with the same slot fillers as `like` (names, objects): only its numbers
+   * change. Where a phrasing has it, teacher pairs use it: the "similar question" a small teacher can learn.
+   */
+  makeLike?(rng: Rng, like: E): E;
 }
 
 /** A skill (math) or an intent (classification). */
@@ -78,6 +83,17 @@ export class SplitDrawer<E> {
     throw new Error(`kind ${kind.name}: no new unique example after ${MAX_TRIES} draws`);
   }
 
+  /** A new example like `source` (Phrasing.makeLike): another text, held out by neither test nor seed. */
+  private drawLike(kind: Kind<E>, phrasing: Phrasing<E>, source: Drawn<E>, rng: Rng): Drawn<E> {
+    const sourceText = this.inputOf(source.example);
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const example = phrasing.makeLike!(rng, source.example);
+      const text = this.inputOf(example);
+      if (text !== sourceText && !this.heldOut.has(text)) return { kind: kind.name, phrasing: phrasing.id, example };
+    }
+    throw new Error(`phrasing ${phrasing.id}: no new unique similar example after ${MAX_TRIES} draws`);
+  }
+
   /** Test set: `perKind` examples of every kind, phrasings uniform, shuffled. Call first. */
   test(rng: Rng, perKind: number): Drawn<E>[] {
     const taken = new Set<string>();
@@ -100,13 +116,15 @@ export class SplitDrawer<E> {
   }
 
   /**
-   * Teacher pairs: a source and a different, similar example of the same kind; kinds and sources' phrasings
-   * uniform. Texts may repeat across pairs (the toy template spaces are small), never test or seed texts.
+   * Teacher pairs: a source and a different, similar example of the same kind (of the same phrasing and slot
+   * fillers where the phrasing has makeLike); kinds and sources' phrasings uniform. Texts may repeat across pairs (the toy template spaces are small), never test or seed texts.
    */
   teacherPairs(rng: Rng, count: number): TeacherPair<E>[] {
     return Array.from({ length: count }, () => {
       const kind = rng.pick(this.kinds);
       const source = this.drawUnique(kind, rng, undefined, () => 1);
+      const phrasing = kind.phrasings.find((p) => p.id === source.phrasing)!;
+      if (phrasing.makeLike) return { kind: kind.name, source, similar: this.drawLike(kind, phrasing, source, rng) };
       const samePhrasing = rng.next() < TEACHER_SAME_PHRASING;
       const similar = this.drawUnique(kind, rng, new Set([this.inputOf(source.example)]), (p) =>
         (p.id === source.phrasing) === samePhrasing ? 1 : 0,

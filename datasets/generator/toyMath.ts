@@ -58,30 +58,37 @@ function slots(rng: Rng) {
   return { A, B, obj: rng.pick(OBJECTS), boxes, box, place: rng.pick(PLACES) };
 }
 
-function phrasing(id: string, make: (rng: Rng) => MathExample, rareInSeed = false): Phrasing<MathExample> {
-  return { id, make, rareInSeed };
+type Slots = ReturnType<typeof slots>;
+
+/** The slot fillers each example was made with, so a similar example can keep them (Phrasing.makeLike). */
+const slotsOf = new WeakMap<MathExample, Slots>();
+
+/** Slots are drawn before the numbers, so `make` draws exactly what it drew when phrasings took only rng. */
+function phrasing(id: string, build: (rng: Rng, s: Slots) => MathExample, rareInSeed = false): Phrasing<MathExample> {
+  const withSlots = (rng: Rng, s: Slots) => {
+    const example = build(rng, s);
+    slotsOf.set(example, s);
+    return example;
+  };
+  return { id, rareInSeed, make: (rng) => withSlots(rng, slots(rng)), makeLike: (rng, like) => withSlots(rng, slotsOf.get(like) ?? slots(rng)) };
 }
 
 const add: Kind<MathExample> = {
   name: "add",
   phrasings: [
-    phrasing("add/gets-more", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("add/gets-more", (rng, { A, B, obj }) => {
       const [a, b] = [digit(rng), digit(rng)];
       return { question: `${A} has ${a} ${obj}. ${B} gives ${A} ${b} more ${obj}. How many ${obj} does ${A} have now?`, answer: solve([[a, "+", b]]) };
     }),
-    phrasing("add/morning-afternoon", (rng) => {
-      const { A, obj } = slots(rng);
+    phrasing("add/morning-afternoon", (rng, { A, obj }) => {
       const [a, b] = [digit(rng), digit(rng)];
       return { question: `${A} found ${a} ${obj} in the morning and ${b} ${obj} in the afternoon. How many ${obj} did ${A} find in all?`, answer: solve([[a, "+", b]]) };
     }),
-    phrasing("add/together", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("add/together", (rng, { A, B, obj }) => {
       const [a, b] = [digit(rng), digit(rng)];
       return { question: `${A} has ${a} ${obj} and ${B} has ${b} ${obj}. How many ${obj} do they have together?`, answer: solve([[a, "+", b]]) };
     }),
-    phrasing("add/puts-in", (rng) => {
-      const { A, obj, place } = slots(rng);
+    phrasing("add/puts-in", (rng, { A, obj, place }) => {
       const [a, b] = [digit(rng), digit(rng)];
       return { question: `There are ${a} ${obj} ${place}. ${A} puts ${b} more ${obj} there. How many ${obj} are ${place} now?`, answer: solve([[a, "+", b]]) };
     }, true),
@@ -91,18 +98,15 @@ const add: Kind<MathExample> = {
 const subtract: Kind<MathExample> = {
   name: "subtract",
   phrasings: [
-    phrasing("subtract/gives-away", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("subtract/gives-away", (rng, { A, B, obj }) => {
       const [a, b] = difference(rng);
       return { question: `${A} has ${a} ${obj}. ${A} gives ${b} ${obj} to ${B}. How many ${obj} does ${A} have left?`, answer: solve([[a, "-", b]]) };
     }),
-    phrasing("subtract/loses", (rng) => {
-      const { A, obj } = slots(rng);
+    phrasing("subtract/loses", (rng, { A, obj }) => {
       const [a, b] = difference(rng);
       return { question: `${A} had ${a} ${obj}. ${A} lost ${b} of them. How many ${obj} does ${A} have now?`, answer: solve([[a, "-", b]]) };
     }),
-    phrasing("subtract/takes-from", (rng) => {
-      const { A, obj, place } = slots(rng);
+    phrasing("subtract/takes-from", (rng, { A, obj, place }) => {
       const [a, b] = difference(rng);
       return { question: `There are ${a} ${obj} ${place}. ${A} takes ${b} of them away. How many ${obj} are still ${place}?`, answer: solve([[a, "-", b]]) };
     }, true),
@@ -112,18 +116,15 @@ const subtract: Kind<MathExample> = {
 const multiply: Kind<MathExample> = {
   name: "multiply",
   phrasings: [
-    phrasing("multiply/each-has", (rng) => {
-      const { A, obj, boxes, box } = slots(rng);
+    phrasing("multiply/each-has", (rng, { A, obj, boxes, box }) => {
       const [a, b] = [groups(rng), digit(rng)];
       return { question: `${A} has ${a} ${boxes}. Each ${box} has ${b} ${obj}. How many ${obj} does ${A} have in all?`, answer: solve([[a, "*", b]]) };
     }),
-    phrasing("multiply/buys-packs", (rng) => {
-      const { A, obj, boxes, box } = slots(rng);
+    phrasing("multiply/buys-packs", (rng, { A, obj, boxes, box }) => {
       const [a, b] = [groups(rng), digit(rng)];
       return { question: `${A} buys ${a} ${boxes} of ${obj}. There are ${b} ${obj} in each ${box}. How many ${obj} did ${A} buy?`, answer: solve([[a, "*", b]]) };
     }),
-    phrasing("multiply/rows", (rng) => {
-      const { A, obj } = slots(rng);
+    phrasing("multiply/rows", (rng, { A, obj }) => {
       const [a, b] = [groups(rng), digit(rng)];
       return { question: `${A} puts ${obj} in ${a} rows with ${b} ${obj} in each row. How many ${obj} are there in total?`, answer: solve([[a, "*", b]]) };
     }, true),
@@ -133,19 +134,16 @@ const multiply: Kind<MathExample> = {
 const compare: Kind<MathExample> = {
   name: "compare",
   phrasings: [
-    phrasing("compare/more", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("compare/more", (rng, { A, B, obj }) => {
       const [a, b] = difference(rng);
       return { question: `${A} has ${a} ${obj}. ${B} has ${b} ${obj}. How many more ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
     }),
-    phrasing("compare/than-first", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("compare/than-first", (rng, { A, B, obj }) => {
       const [a, b] = difference(rng);
       return { question: `${B} has ${b} ${obj} and ${A} has ${a} ${obj}. How many more ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
     }),
     // The smaller count comes first, and the question asks "fewer": the step still subtracts smaller from larger.
-    phrasing("compare/fewer", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("compare/fewer", (rng, { A, B, obj }) => {
       const [a, b] = difference(rng);
       return { question: `${A} has ${b} ${obj}. ${B} has ${a} ${obj}. How many fewer ${obj} does ${A} have than ${B}?`, answer: solve([[a, "-", b]]) };
     }, true),
@@ -155,14 +153,12 @@ const compare: Kind<MathExample> = {
 const buyThenGive: Kind<MathExample> = {
   name: "buy_then_give",
   phrasings: [
-    phrasing("buy_then_give/buys-gives", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("buy_then_give/buys-gives", (rng, { A, B, obj }) => {
       const [a, b] = [digit(rng), digit(rng)];
       const c = rng.int(2, Math.min(9, a + b - 1));
       return { question: `${A} has ${a} ${obj}. ${A} buys ${b} more ${obj}. Then ${A} gives ${c} ${obj} to ${B}. How many ${obj} does ${A} have now?`, answer: solve([[a, "+", b], [a + b, "-", c]]) };
     }),
-    phrasing("buy_then_give/gets-loses", (rng) => {
-      const { A, B, obj } = slots(rng);
+    phrasing("buy_then_give/gets-loses", (rng, { A, B, obj }) => {
       const [a, b] = [digit(rng), digit(rng)];
       const c = rng.int(2, Math.min(9, a + b - 1));
       return { question: `${A} had ${a} ${obj}. ${B} gave ${A} ${b} more. Later ${A} lost ${c} of them. How many ${obj} does ${A} have left?`, answer: solve([[a, "+", b], [a + b, "-", c]]) };
@@ -173,13 +169,11 @@ const buyThenGive: Kind<MathExample> = {
 const groupsPlusExtra: Kind<MathExample> = {
   name: "groups_plus_extra",
   phrasings: [
-    phrasing("groups_plus_extra/boxes-and-extra", (rng) => {
-      const { A, obj, boxes, box } = slots(rng);
+    phrasing("groups_plus_extra/boxes-and-extra", (rng, { A, obj, boxes, box }) => {
       const [a, b, c] = [groups(rng), digit(rng), digit(rng)];
       return { question: `${A} has ${a} ${boxes} with ${b} ${obj} in each ${box}, and ${c} extra ${obj}. How many ${obj} does ${A} have in total?`, answer: solve([[a, "*", b], [a * b, "+", c]]) };
     }),
-    phrasing("groups_plus_extra/buys-then-gets", (rng) => {
-      const { A, B, obj, boxes, box } = slots(rng);
+    phrasing("groups_plus_extra/buys-then-gets", (rng, { A, B, obj, boxes, box }) => {
       const [a, b, c] = [groups(rng), digit(rng), digit(rng)];
       return { question: `${A} buys ${a} ${boxes} of ${obj}. Each ${box} holds ${b} ${obj}. ${B} gives ${A} ${c} more ${obj}. How many ${obj} does ${A} have now?`, answer: solve([[a, "*", b], [a * b, "+", c]]) };
     }, true),
