@@ -126,7 +126,7 @@ const ablations: Benchmark<AblationResult> = {
       { claim: "from scratch ≥ continuous", holds: mean("llm2llm") >= mean("continuous"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("continuous"))}` },
     ];
     for (const o of orderings) log(`${o.holds ? "holds" : "DOES NOT HOLD"}: ${o.claim} (${o.detail})`);
-    const plot = path.join(repoRoot, "benchmarks/results/ablations.svg");
+    const plot = path.join(repoRoot, `benchmarks/results/ablations-${task}.svg`);
     await plotSvg(results, plot);
     return { benchmark: "ablations", task, seeds, iterations, results, orderings, plot: path.relative(repoRoot, plot), machine: describeMachine(backend.description) };
   },

@@ -11,7 +11,7 @@
  * llama-2-tiny-random.gguf (or --model). The fixture is so small (n_embd 8, one block) that a token costs
  * almost nothing to compute and the per-token sampling over its 32000-token vocabulary and the JavaScript
  * around it dominate — work that batching does not share. So the run adds a mid-size random llama (6 blocks,
- * n_embd 512, the toy 1260-token vocabulary, Q4_0), written by the project's GGUF writer to a temporary file,
+ * n_embd 512, the toy ~1,265-token vocabulary, Q4_0), written by the project's GGUF writer to a temporary file,
  * where the forward pass dominates as it does for a real teacher. Every result row names its model.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -89,7 +89,7 @@ async function writeMidSizeModel(dir: string): Promise<{ model: string; note: st
   if (!existsSync(vocab)) return undefined;
   const model = path.join(dir, "random-llama-512x6.gguf");
   await writeRandomModel(model, { architecture: "llama", type: GgmlType.Q4_0, vocabPath: vocab, nEmbd: 512, nLayer: 6, nHead: 8, nHeadKv: 8, nFf: 1536, seed: 7 });
-  return { model, note: "random llama written by the project's GGUF writer for this run: 6 blocks, n_embd 512, ff 1536, Q4_0 (a typical teacher quantization), toy 1260-token vocabulary (12 MB)" };
+  return { model, note: "random llama written by the project's GGUF writer for this run: 6 blocks, n_embd 512, ff 1536, Q4_0 (a typical teacher quantization), toy ~1,265-token vocabulary (12 MB)" };
 }
 
 /** GSM8K-style seeds made up for the benchmark: varied numbers and names, so prompts differ. */

@@ -27,12 +27,13 @@ import { chatWrapperFor } from "../src/teacher/chatWrapper.js";
 import { GENERAL_CHAT_TEMPLATE, toyTeacherChatWrapper } from "../models/build/chatTemplate.js";
 import { renderTeacherExample } from "../models/build/teacherExamples.js";
 import { toyTaskDefinition } from "../models/build/corpora.js";
+import { toyStudent } from "../models/build/toyModelSpecs.js";
 import { writeToyModel } from "../models/build/writeToyModel.js";
 import { repoRoot } from "./fixtures.js";
 import { checkParity, parityBounds } from "./helpers/parity.js";
 
 const vocabPath = path.join(repoRoot, "models/toy-vocab.gguf");
-const tiny: LlamaShape = { nEmbd: 32, nLayer: 2, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 128, nVocab: 1260 };
+const tiny: LlamaShape = { nEmbd: 32, nLayer: 2, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 128, nVocab: toyStudent.shape.nVocab };
 const texts = [
   "Jack had 8 marbles. Jack lost 2 of them. How many marbles does Jack have now?",
   "6 + 17 = 23\n11 - 2 = 9\n21 - 11 = 10",
@@ -90,10 +91,10 @@ describe("full-parameter training (pretraining from scratch)", () => {
   });
 
   it("lowers the loss, updates every weight, and a seeded run writes byte-identical GGUF files", async () => {
-    expect(parameterCount(tiny)).toBe(1260 * 32 * 2 + 2 * (4 * 32 * 32 + 3 * 32 * 64 + 2 * 32) + 32);
+    expect(parameterCount(tiny)).toBe(tiny.nVocab * 32 * 2 + 2 * (4 * 32 * 32 + 3 * 32 * 64 + 2 * 32) + 32);
     const first = await trainedOnce();
     const second = await trainAndWrite(path.join(dir, "b.gguf"), 12);
-    expect(first.losses[0]).toBeGreaterThan(6.5); // ≈ ln 1260 = 7.14 from a random start
+    expect(first.losses[0]).toBeGreaterThan(6.5); // ≈ ln(vocabulary size) ≈ 7.14 from a random start
     expect(first.losses.at(-1)!).toBeLessThan(first.losses[0]! - 2);
     expect(first.moved.every(Boolean)).toBe(true);
     expect(second.losses).toEqual(first.losses);
@@ -115,7 +116,7 @@ describe("full-parameter training (pretraining from scratch)", () => {
     });
 
     it("llama.cpp and the tfjs student compute the same next-token distributions", async () => {
-      expect(student.config).toMatchObject({ nEmbd: 32, nLayer: 2, nHead: 2, nFf: 64, nVocab: 1260, nCtxTrain: 128, tiedOutput: false });
+      expect(student.config).toMatchObject({ nEmbd: 32, nLayer: 2, nHead: 2, nFf: 64, nVocab: tiny.nVocab, nCtxTrain: 128, tiedOutput: false });
       const tokens = examples.flatMap((e) => e.ids).slice(0, parityBounds.minPositions + 8);
       const result = await checkParity(model, student, tokens);
       expect(result.positions).toBeGreaterThanOrEqual(parityBounds.minPositions);

@@ -26,7 +26,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
   describe: "run LLM2LLM on the embedded default (toy student + toy teacher the project builds) and show it working",
   builder: (y) =>
     y.options({
-      task: { choices: embeddedTasks, default: "toy-intents" as EmbeddedTask, describe: "which toy task (toy-math: see models/README.md for its state)" },
+      task: { choices: embeddedTasks, default: "toy-math" as EmbeddedTask, describe: "which toy task: GSM8K-like word problems or SNIPS-like intents" },
       out: { type: "string", describe: "run directory (default runs/demo-<task>)" },
       iterations: { type: "number", describe: "LLM2LLM iterations (default: the demo's)" },
     }),

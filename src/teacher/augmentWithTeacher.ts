@@ -81,18 +81,25 @@ export async function augmentWithTeacher(teacher: Teacher, sources: readonly Aug
   for (let round = 0; round < rounds; round++) {
     const pending = unique.filter((s) => (keptBySeed.get(s.example.id) ?? 0) < k);
     if (pending.length === 0) break;
-    const built = pending.map((source) =>
-      augmentationRequest(options.task, source.example, {
-        k: k - (keptBySeed.get(source.example.id) ?? 0),
-        structured: options.structured,
-        sampling: options.sampling,
-        iteration: options.iteration,
-        round,
-        studentAnswer: options.includeStudentAnswer ? source.studentAnswer : undefined,
-        bounds: options.bounds,
-        promptStyle: options.promptStyle ?? teacher.promptStyle,
-      }),
-    );
+    const promptStyle = options.promptStyle ?? teacher.promptStyle;
+    const built = pending.flatMap((source) => {
+      const missing = k - (keptBySeed.get(source.example.id) ?? 0);
+      // A compact-style teacher is a small model trained to write one example per request: ask it `missing`
+      // times (each request its own id, so its own sampling seed) instead of once for `missing` examples.
+      const asks = promptStyle === "compact" ? Array.from({ length: missing }, (_, j) => ({ count: 1, round: round * k + j })) : [{ count: missing, round }];
+      return asks.map((ask) =>
+        augmentationRequest(options.task, source.example, {
+          k: ask.count,
+          structured: options.structured,
+          sampling: options.sampling,
+          iteration: options.iteration,
+          round: ask.round,
+          studentAnswer: options.includeStudentAnswer ? source.studentAnswer : undefined,
+          bounds: options.bounds,
+          promptStyle,
+        }),
+      );
+    });
     const promptsBefore = outcome.prompts;
     const inOrder = new InOrderFilter(built, (chunk) => filterChunk(chunk, teacher.id, options, questionsSoFar, keptBySeed, k, outcome));
     progress(promptsBefore, promptsBefore + built.length);
