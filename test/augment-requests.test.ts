@@ -37,7 +37,7 @@ function recordingTeacher(promptStyle: "paper" | "compact"): Teacher & { request
 
 const task = resolveTask("gsm8k");
 const sources = [1, 2].map((i) => ({ example: { id: `seed-${i}`, question: `Ann has ${i} apples and buys ${i + 2} more. How many apples does she have?`, answer: `${i} + ${i + 2} = ${2 * i + 2}\n#### ${2 * i + 2}` } }));
-const options = { task, k: 3, iteration: 0, structured: true, sampling: { temperature: 0.7, seed: 5 } };
+const options = { task, k: 3, iteration: 0, structured: true, sampling: { temperature: 0.7, maxTokens: 200, seed: 5 } };
 
 describe("augmentWithTeacher: requests per wrong example", () => {
   it("asks a paper-style teacher once for k examples", async () => {

@@ -1,10 +1,9 @@
 /**
  * `npx tsx models/build/checkToyModels.ts [--models DIR] [--extra N] [--only teacher|student]`: measures
  * what the toy models are for (models/README.md), on toy-math:
- * - teacher: for every seed example, the compact request (k = 1, structured, the loop's sampling: T 0.7,
- *   top-p 0.9), then parse → validate → verify (src/augment) — the verifier's acceptance rate — and whether
- *   the new example has the seed's skill (its steps' operators);
- * - student: a fresh LoRA (the loop's default training options) on the seed set alone, and on the seed set
+ * - teacher: for every seed example, the compact request (k = 1, structured, npm start's sampling), then
+ *   parse → validate → verify (src/augment) — the verifier's acceptance rate — and whether the new example has the seed's skill (its steps' operators) and uses its own question's numbers;
+ * - student: a fresh LoRA (npm start's toy-math training options) on the seed set alone, and on the seed set
  *   plus N teacher-corpus examples of each rare skill; test accuracy per skill for both.
  * An experiment for the report, not a test: its numbers depend on the models.
  */
@@ -13,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { augmentationJsonSchema, parseStructured, verifyMathAnswer } from "../../src/augment/index.js";
+import { embeddedDefaultConfig } from "../../src/pipeline/embeddedDefault.js";
 import { evaluateStudent } from "../../src/pipeline/evaluate.js";
 import { trainOptionsSchema } from "../../src/pipeline/runConfig.js";
 import type { Example, Task } from "../../src/seams.js";
@@ -46,15 +46,28 @@ function stepShape(answer: string): string {
   return [...answer.matchAll(/\d+ ([-+*/]) \d+ =/g)].map((m) => m[1]).join("");
 }
 
+/**
+ * Whether every operand of the rationale is a number of the question or an earlier step's result: a verified
+ * answer can still solve another question than the one written (the verifier checks only the arithmetic).
+ */
+function grounded(question: string, answer: string): boolean {
+  const known = new Set(question.match(/\d+/g) ?? []);
+  for (const m of answer.matchAll(/(\d+) [-+*/] (\d+) = (\d+)/g)) {
+    if (!known.has(m[1]!) || !known.has(m[2]!)) return false;
+    known.add(m[3]!);
+  }
+  return true;
+}
+
 async function checkTeacher(modelPath: string, task: Task, seeds: Example[]) {
   const teacher = await LocalTeacher.load({ modelPath, parallel: 4, threads: 1, contextSize: 512 });
   const schema = augmentationJsonSchema("math", { count: 1 });
-  const requests = seeds.map((seed, i) => ({ ...compactTeacherRequest(task, seed, 1), jsonSchema: schema, sampling: { temperature: 0.7, topP: 0.9, seed: 1000 + i, maxTokens: 256 } }));
+  const requests = seeds.map((seed, i) => ({ ...compactTeacherRequest(task, seed, 1), jsonSchema: schema, sampling: { ...embeddedDefaultConfig("toy-math").teacherSampling!, seed: 1000 + i } }));
   const started = performance.now();
   const completions = await teacher.complete(requests);
   const seconds = (performance.now() - started) / 1000;
   await teacher.dispose();
-  const counts = { requests: seeds.length, errors: 0, parsed: 0, valid: 0, verified: 0, sameShape: 0, verifiedAndSameShape: 0 };
+  const counts = { requests: seeds.length, errors: 0, parsed: 0, valid: 0, verified: 0, sameShape: 0, verifiedAndSameShape: 0, verifiedAndGrounded: 0 };
   const samples: string[] = [];
   completions.forEach((c, i) => {
     if (c.error) return void counts.errors++;
@@ -69,6 +82,7 @@ async function checkTeacher(modelPath: string, task: Task, seeds: Example[]) {
     if (verified) counts.verified++;
     if (same) counts.sameShape++;
     if (verified && same) counts.verifiedAndSameShape++;
+    if (verified && grounded(candidate.question, candidate.answer)) counts.verifiedAndGrounded++;
     if (samples.length < 6) samples.push(`${seeds[i]!.question}\n  → ${candidate.question} | ${candidate.answer.replaceAll("\n", "; ")} [${verified ? "ok" : "WRONG"}]`);
   });
   return { ...counts, seconds: Math.round(seconds), samples };
@@ -97,8 +111,8 @@ const arg = (name: string) => {
 const modelsDir = path.resolve(arg("--models") ?? path.resolve(here, ".."));
 const only = arg("--only");
 const extraPerSkill = Number(arg("--extra") ?? 10);
-/** LoRA options (default: the loop's defaults, src/pipeline/runConfig.ts). */
-const loopDefaults = trainOptionsSchema.parse({});
+/** LoRA options (default: what `npm start` trains toy-math with, src/pipeline/embeddedDefault.ts). */
+const loopDefaults = trainOptionsSchema.parse(embeddedDefaultConfig("toy-math").train);
 const training: Partial<TrainLoraOptions> = {
   lora: { rank: loopDefaults.rank, alpha: loopDefaults.alpha, dropout: loopDefaults.dropout, targets: loopDefaults.targets },
   learningRate: loopDefaults.learningRate,
