@@ -1,7 +1,8 @@
 /**
- * `npm run build:models [-- --out DIR] [--only student|teacher] [--scale F]`: trains the toy student and the
- * toy teacher from scratch with the project's full-parameter trainer (native kernels) and writes them with the
- * project's GGUF writer into DIR (default: models/). Deterministic on one machine: fixed seeds, a fixed
+ * `npm run build:models [-- --out DIR] [--only student|teacher] [--scale F]`: trains the toy student from
+ * scratch, then the toy teacher grown from it (two more blocks, toyModelSpecs.ts), with the project's
+ * full-parameter trainer (native kernels) and writes them with the project's GGUF writer into DIR (default:
+ * models/; `--only teacher` grows from the student already in DIR). Deterministic on one machine: fixed seeds, a fixed
  * backend and thread count, nothing time-dependent in the files; it prints each file's sha256.
  * `--scale` multiplies the epochs (fractions train on a prefix of the data): for quick experiments only.
  */
@@ -19,6 +20,7 @@ import { TrainableStudent } from "../../src/student/pretrain/TrainableStudent.js
 import { trainFull } from "../../src/student/pretrain/trainFull.js";
 import type { TokenizedExample } from "../../src/student/train/trainingData.js";
 import { GENERAL_CHAT_TEMPLATE, toyTeacherChatWrapper } from "./chatTemplate.js";
+import { grownWeights } from "./growInit.js";
 import { pretrainingExamples, teacherCorpus } from "./corpora.js";
 import { toyStudent, toyTeacher, type ToyModelSpec } from "./toyModelSpecs.js";
 import { writeToyModel, type ToyModelFile } from "./writeToyModel.js";
@@ -53,7 +55,8 @@ async function buildOne(spec: ToyModelSpec, examples: TokenizedExample[], outDir
   const data = scale < 1 ? examples.slice(0, Math.ceil(examples.length * scale * spec.training.epochs)) : examples;
   const parameters = parameterCount(spec.shape);
   process.stderr.write(`${spec.file}: ${parameters.toLocaleString("en")} parameters, ${data.length} examples, ${epochs} epochs\n`);
-  const student = await TrainableStudent.create(spec.shape, initialWeights(spec.shape, spec.initSeed));
+  const init = spec.grownFrom ? await grownWeights(path.join(outDir, spec.grownFrom), spec.shape, spec.initSeed) : initialWeights(spec.shape, spec.initSeed);
+  const student = await TrainableStudent.create(spec.shape, init);
   try {
     let window = 0;
     const result = trainFull(student, data, { ...spec.training, epochs }, (point, total) => {
@@ -121,6 +124,7 @@ function writeManifest(outDir: string, built: BuiltModel[]): void {
     shape: b.spec.shape,
     parameters: b.parameters,
     initSeed: b.spec.initSeed,
+    ...(b.spec.grownFrom ? { grownFrom: b.spec.grownFrom } : {}),
     training: b.spec.training,
     matrixType: b.spec.matrixType === 1 ? "F16" : "F32",
     steps: b.steps,

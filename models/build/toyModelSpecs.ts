@@ -12,6 +12,11 @@ export interface ToyModelSpec {
   shape: LlamaShape;
   /** Seed of the initial weights. */
   initSeed: number;
+  /**
+   * Start from this model of the same width (a file built before, in the same folder): its blocks become the
+   * first blocks, the rest start as the identity (growInit.ts). Otherwise from scratch.
+   */
+  grownFrom?: string;
   training: TrainFullOptions;
   matrixType: GgmlType.F32 | GgmlType.F16;
 }
@@ -28,12 +33,19 @@ export const toyStudent: ToyModelSpec = {
   matrixType: GgmlType.F32,
 };
 
-/** The teacher: bigger; reads the arithmetic facts and learns to answer the compact request with a similar example. */
+/**
+ * The teacher: bigger (two more blocks) and grown from the student base, so it starts out knowing what the
+ * student read (the language, copying a question's numbers, the arithmetic facts) — as a real teacher is a
+ * bigger model that read at least as much. It then learns to answer the compact request with a similar
+ * example. (Trained from scratch at 2.3M parameters, 4 epochs, it learned the phrasings but not to copy names
+ * or numbers: 6 of 50 examples verified, 1 of 50 about its own question.)
+ */
 export const toyTeacher: ToyModelSpec = {
   file: "toy-teacher.gguf",
   name: "llm2llm toy teacher",
-  shape: { nEmbd: 192, nLayer: 4, nHead: 6, nHeadKv: 6, nFf: 512, nCtx: 512, nVocab },
+  shape: { nEmbd: 128, nLayer: 6, nHead: 4, nHeadKv: 4, nFf: 352, nCtx: 512, nVocab },
   initSeed: 8201,
-  training: { epochs: 4, batchSize: 32, learningRate: 2e-3, warmupRatio: 0.03, weightDecay: 0.1, seed: 8202 },
+  grownFrom: toyStudent.file,
+  training: { epochs: 3, batchSize: 32, learningRate: 2e-3, warmupRatio: 0.03, weightDecay: 0.1, seed: 8202 },
   matrixType: GgmlType.F32,
 };
