@@ -4,12 +4,12 @@
  * counted; in structured mode the grammar makes every completion parse (no parse drops). The same run through
  * an OpenAI-compatible endpoint on loopback gives the same result; a failing endpoint is counted, not fatal.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalTeacher } from "../src/teacher/LocalTeacher.js";
+import { runCli } from "./helpers/runCli.js";
 import { repoRoot, skipWithout, tinyRandomLlama } from "./fixtures.js";
 import { startChatServer } from "./teacherServer.js";
 
@@ -24,27 +24,8 @@ const WRONG = [
 const wrongFile = path.join(dir, "wrong.jsonl");
 writeFileSync(wrongFile, WRONG.map((r) => JSON.stringify(r)).join("\n") + "\n");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI without blocking this process (a test server here may have to answer it); bounded by a kill. */
-function cli(args: string[], timeoutMs = 120_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin/llm2llm.js"), ...args], { cwd: repoRoot });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Bounded by a kill, so a hung teacher fails the test instead of hanging it. */
+const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { killAfterMs: timeoutMs });
 
 const common = ["augment", "--task", "gsm8k", "--wrong", wrongFile, "--k", "2", "--seed", "11", "--json"];
 const local = ["--teacher", tinyRandomLlama, "--threads", "1", "--parallel", "3"];

@@ -4,25 +4,13 @@
  * iteration 0 (seed data only) to the last iteration (seed data + the teacher's verified examples).
  * Nothing about the outcome is fixed in advance: the numbers come from training, llama.cpp and the teacher.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "./fixtures.js";
+import { runCli } from "./helpers/runCli.js";
 
 let dir: string;
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin/llm2llm.js"), ...args], { cwd: dir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "llm2llm-start-"));
@@ -39,7 +27,7 @@ interface Metrics {
 describe("llm2llm start on toy-math (the embedded default, shortened)", () => {
   it("the teacher's verified examples raise the student's test accuracy above seed-only fine-tuning", { timeout: 900_000 }, async () => {
     const out = path.join(dir, "demo");
-    const result = await runCli(["start", "--task", "toy-math", "--iterations", "2", "--out", out]);
+    const result = await runCli(["start", "--task", "toy-math", "--iterations", "2", "--out", out], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
 
     const metrics = JSON.parse(await readFile(path.join(out, "metrics.json"), "utf8")) as Metrics;

@@ -3,7 +3,6 @@
  * fixture GGUF, llama.cpp evaluating it with each iteration's adapter, and a teacher over the OpenAI protocol
  * (a scripted server that writes correct examples) or the gibberish fixture teacher in llama.cpp.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openGguf } from "../src/gguf/index.js";
 import { repoRoot, skipWithout, tinyRandomLlama } from "./fixtures.js";
+import { runCli } from "./helpers/runCli.js";
 import { startScriptedTeacher, type ScriptedTeacherServer } from "./helpers/scriptedTeacherServer.js";
 
 const skip = skipWithout("fixtures");
@@ -23,20 +23,8 @@ const lines = async (file: string, n: number) => (await readFile(path.join(repoR
 const mcExamples = (offset: number) =>
   Array.from({ length: 4 }, (_, i) => JSON.stringify({ prompt: `In case ${offset + i} the court considered a contract dispute over delivery dates.`, choices: ["holding one", "holding two", "holding three"], label: i % 3 })).join("\n") + "\n";
 
-function runCli(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin/llm2llm.js"), ...args], { cwd: dir, env: { ...process.env, LLM2LLM_TEACHER_API_KEY: "test" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], killAfterMs?: number) =>
+  runCli(args, { cwd: dir, env: { ...process.env, LLM2LLM_TEACHER_API_KEY: "test" }, ...(killAfterMs === undefined ? {} : { killAfterMs }) });
 
 async function writeConfig(name: string, overrides: Record<string, unknown>): Promise<string> {
   const config = {
@@ -82,7 +70,7 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
       const out = path.join(dir, `run-${kind}`);
       const config = await writeConfig(kind, { task, seedData: `${data}-seed.jsonl`, testData: `${data}-test.jsonl` });
       const promptsBefore = teacher.prompts.length;
-      const result = await runCli(["run", "--config", config, "--out", out, "--json"]);
+      const result = await cli(["run", "--config", config, "--out", out, "--json"]);
       expect(result.code, result.stderr).toBe(0);
       const summary = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
       expect(summary.iterations).toHaveLength(2);
@@ -126,7 +114,7 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
   it("with the gibberish teacher in llama.cpp, completes with no augmentation and says so", async () => {
     const out = path.join(dir, "run-gibberish");
     const config = await writeConfig("gibberish", { teacherUrl: undefined, teacherModel: undefined, teacher: tinyRandomLlama, task: "gsm8k", seedData: "math-seed.jsonl", testData: "math-test.jsonl", teacherSampling: { temperature: 0.7, topP: 0.9, maxTokens: 48 } });
-    const result = await runCli(["run", "--config", config, "--out", out]);
+    const result = await cli(["run", "--config", config, "--out", out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/no augmentation happened/);
     const metrics = JSON.parse(await readFile(path.join(out, "metrics.json"), "utf8"));
@@ -139,14 +127,14 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
     const config = await writeConfig("crash", { task: "gsm8k", seedData: "math-seed.jsonl", testData: "math-test.jsonl", iterations: 3 });
     const reference = path.join(dir, "run-reference");
     const started = Date.now();
-    expect((await runCli(["run", "--config", config, "--out", reference, "--json"])).code).toBe(0);
+    expect((await cli(["run", "--config", config, "--out", reference, "--json"])).code).toBe(0);
     const duration = Date.now() - started;
 
     const resumed = path.join(dir, "run-killed");
     let kills = 0;
     for (let attempt = 0; attempt < 8; attempt++) {
       // Early kills land in start-up, data and training; later ones in evaluation and augmentation.
-      const result = await runCli(["run", "--config", config, "--out", resumed, "--json"], 1000 + Math.random() * duration * 0.6);
+      const result = await cli(["run", "--config", config, "--out", resumed, "--json"], 1000 + Math.random() * duration * 0.6);
       if (result.signal !== "SIGKILL") {
         expect(result.code, result.stderr).toBe(0);
         break;
@@ -154,7 +142,7 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
       kills++;
       await expectNoHalfFiles(resumed);
     }
-    if (!existsSync(path.join(resumed, "report.html"))) expect((await runCli(["run", "--config", config, "--out", resumed, "--json"])).code).toBe(0);
+    if (!existsSync(path.join(resumed, "report.html"))) expect((await cli(["run", "--config", config, "--out", resumed, "--json"])).code).toBe(0);
     expect(kills).toBeGreaterThanOrEqual(3);
 
     for (const t of [0, 1, 2]) {
