@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalTeacher } from "../src/teacher/LocalTeacher.js";
 import { runCli } from "./helpers/runCli.js";
-import { repoRoot, skipWithout, tinyRandomLlama } from "./fixtures.js";
+import { skipWithout, tinyRandomLlama } from "./fixtures.js";
 import { startChatServer } from "./teacherServer.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "llm2llm-augment-cli-"));
