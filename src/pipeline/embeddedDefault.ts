@@ -18,7 +18,7 @@ export type EmbeddedTask = (typeof embeddedTasks)[number];
  * nothing to work on), and more new examples per wrong one.
  */
 const perTask: Record<EmbeddedTask, { k: number; epochs: number }> = {
-  "toy-math": { k: 5, epochs: 17 },
+  "toy-math": { k: 20, epochs: 17 },
   "toy-intents": { k: 2, epochs: 20 },
 };
 
