@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeToyDatasets, datasetsRoot } from "../datasets/generator/generate.js";
 import { INTENT_SEED_COUNTS, MATH_SEED_COUNTS } from "../datasets/generator/buildTasks.js";
-import { MATH_SKILLS } from "../datasets/generator/toyMath.js";
+import { MATH_SKILLS, numbersSentence } from "../datasets/generator/toyMath.js";
 import { INTENTS } from "../datasets/generator/toyIntents.js";
 import { loadDataset } from "../src/data/loadDataset.js";
 import { resolveTask } from "../src/tasks/resolveTask.js";
@@ -23,6 +23,9 @@ function rows(task: string, file: string): Record<string, any>[] {
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line));
 }
+/** A pool row's question: up to its question mark (a read-back sentence may follow). */
+const questionPart = (text: string) => text.slice(0, text.indexOf("?") + 1) || text;
+
 const manifest = (task: string) => JSON.parse(readFileSync(path.join(datasetsRoot, task, "manifest.json"), "utf8"));
 
 /** Recomputes every `a op b = c` line and checks that `#### N` is the last step's result. */
@@ -123,12 +126,18 @@ describe("toy-math", () => {
       expect(heldOut.has(r.source.question) || heldOut.has(r.similar.question)).toBe(false);
       expect(r.source.question).not.toBe(r.similar.question);
     }
-    for (const r of rows("toy-math", "pool.jsonl")) expect(heldOut.has(r.text)).toBe(false);
+    for (const r of rows("toy-math", "pool.jsonl")) expect(heldOut.has(questionPart(r.text))).toBe(false);
+  });
+
+  it("a teacher pair's similar question is its source with new numbers: same phrasing, names and objects", () => {
+    const withoutNumbers = (q: string) => q.replace(/\d+/g, "N");
+    for (const r of rows("toy-math", "teacher.jsonl")) expect(withoutNumbers(r.similar.question)).toBe(withoutNumbers(r.source.question));
   });
 
   it("the pool holds questions without solutions and correct arithmetic facts, never the answer format", () => {
     const pool = rows("toy-math", "pool.jsonl");
     let facts = 0;
+    let readBacks = 0;
     for (const r of pool) {
       expect(Object.keys(r)).toEqual(["text"]);
       expect(r.text).not.toContain("####");
@@ -136,10 +145,19 @@ describe("toy-math", () => {
         for (const line of r.text.split("\n")) expect(checkRationale(`${line}\n#### ${line.split(" = ")[1]}`), line).toBeUndefined();
         facts++;
       } else {
-        expect(r.text).toMatch(/\?$/);
+        // A question, optionally followed by its numbers read back in order — and nothing computed.
+        const question = questionPart(r.text);
+        expect(question).toMatch(/\?$/);
+        const readBack = r.text.slice(question.length);
+        if (readBack !== "") {
+          readBacks++;
+          expect(readBack).toBe(` ${numbersSentence(question)}`);
+          expect(readBack).not.toMatch(/[-+*=]/);
+        }
       }
     }
     expect(facts).toBe(m.pool.factRows);
+    expect(readBacks).toBe(m.pool.readBack);
     expect(pool.length - facts).toBe(m.pool.questions);
   });
 });
