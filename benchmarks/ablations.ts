@@ -10,7 +10,7 @@
  * Runs go to runs/ablations/<task>/<variant>-s<seed>/ and resume, so an interrupted benchmark picks up where it
  * stopped. The paper's orderings are checked and stated, held or not: llm2llm > one-shot, llm2llm ≥ continuous.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as vega from "vega";
@@ -84,7 +84,6 @@ async function plotSvg(rows: AblationRow[], file: string): Promise<void> {
     ],
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
-  mkdirSync(path.dirname(file), { recursive: true }); // a first run: benchmarks/results/ is made after the run
   writeFileSync(file, await view.toSVG());
   view.finalize();
 }

@@ -50,10 +50,11 @@ async function main(argv: string[]): Promise<number> {
   const benchmark = module.default;
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   log(`${name}: ${benchmark.description}`);
-  const result = await benchmark.run(rest, log);
-
+  // Made before the run: a benchmark may write files of its own there (ablations' plot).
   const resultsDir = path.join(benchmarksDir, "results");
   mkdirSync(resultsDir, { recursive: true });
+  const result = await benchmark.run(rest, log);
+
   const file = path.join(resultsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 

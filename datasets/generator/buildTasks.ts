@@ -83,7 +83,7 @@ export function buildToyMath(seed = DATASET_SEED): DatasetFile[] {
   const seedSet = drawer.seed(Rng.forStream(seed, "toy-math/seed"), MATH_SEED_COUNTS);
   const teacher = drawer.teacherPairs(Rng.forStream(seed, "toy-math/teacher"), MATH_TEACHER_PAIRS);
 
-  // Pool: questions of every skill and phrasing WITHOUT solutions (half with their numbers read back), plus
+  // Pool: questions of every skill and phrasing WITHOUT solutions (most with their numbers read back), plus
   // the arithmetic facts.
   const poolRng = Rng.forStream(seed, "toy-math/pool");
   const questions = drawer.poolInputs(poolRng, MATH_POOL_QUESTIONS).map((d) => d.example.question);

@@ -117,7 +117,8 @@ export class SplitDrawer<E> {
 
   /**
    * Teacher pairs: a source and a different, similar example of the same kind (of the same phrasing and slot
-   * fillers where the phrasing has makeLike); kinds and sources' phrasings uniform. Texts may repeat across pairs (the toy template spaces are small), never test or seed texts.
+   * fillers where the phrasing has makeLike); kinds and sources' phrasings uniform. Texts may repeat across
+   * pairs (the toy template spaces are small), never test or seed texts.
    */
   teacherPairs(rng: Rng, count: number): TeacherPair<E>[] {
     return Array.from({ length: count }, () => {
