@@ -6,5 +6,7 @@ export { writeGguf, type GgufTensorToWrite, type GgufToWrite } from "./writeGguf
 export { ggufMetadataEntry, type GgufMetadataEntry, type GgufMetaType } from "./metadataTypes.js";
 export { flattenMetadata } from "./metadataFlatten.js";
 export { tokenizerMetadataFrom } from "./tokenizerMetadata.js";
-export { codecFor, supportedTensorTypes, floatToHalf, halfToFloat, roundToHalf, type TensorCodec } from "./quant/index.js";
+export {
+  codecFor, decoderFor, readableTensorTypes, supportedTensorTypes, floatToHalf, halfToFloat, roundToHalf, type TensorCodec, type TensorDecoder,
+} from "./quant/index.js";
 export { tensorByteLength } from "./tensorLayout.js";

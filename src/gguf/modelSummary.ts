@@ -5,7 +5,7 @@
 import { GgufFileType } from "node-llama-cpp";
 import { ggmlTypeName } from "./ggmlType.js";
 import type { GgufFile } from "./openGguf.js";
-import { codecFor } from "./quant/index.js";
+import { decoderFor } from "./quant/index.js";
 
 export interface GgufModelSummary {
   file: string;
@@ -77,7 +77,7 @@ export function summarizeGguf(file: GgufFile): GgufModelSummary {
   for (const tensor of file.tensors) {
     const type = ggmlTypeName(tensor.type);
     tensorTypes[type] = (tensorTypes[type] ?? 0) + 1;
-    if (!codecFor(tensor.type)) unreadable.add(type);
+    if (!decoderFor(tensor.type)) unreadable.add(type);
     parameters += tensor.shape.reduce((a, b) => a * b, 1);
   }
   const fileTypeNumber = num(general?.file_type);

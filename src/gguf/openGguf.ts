@@ -8,7 +8,7 @@ import { readGgufFileInfo } from "node-llama-cpp";
 import { GgufFormatError, UnsupportedModelError } from "../errors.js";
 import { GgmlType, ggmlTypeName } from "./ggmlType.js";
 import { checkGgufFile } from "./headerCheck.js";
-import { codecFor, supportedTensorTypes } from "./quant/index.js";
+import { decoderFor, readableTensorTypes } from "./quant/index.js";
 import { checkTensorInfo } from "./tensorChecks.js";
 
 export interface GgufTensorInfo {
@@ -76,10 +76,14 @@ export async function openGguf(path: string): Promise<GgufFile> {
 const chunkBytes = 8 << 20;
 
 async function readTensorData(path: string, tensor: GgufTensorInfo): Promise<Float32Array> {
-  const codec = codecFor(tensor.type);
+  const codec = decoderFor(tensor.type);
   if (!codec) {
-    const supported = supportedTensorTypes().map(ggmlTypeName).join(", ");
-    throw new UnsupportedModelError(path, `tensor "${tensor.name}" has type ${ggmlTypeName(tensor.type)}, which llm2llm does not read (it reads ${supported})`);
+    const supported = readableTensorTypes().map(ggmlTypeName).join(", ");
+    throw new UnsupportedModelError(
+      path,
+      `tensor "${tensor.name}" has type ${ggmlTypeName(tensor.type)}, which llm2llm's student does not read (it reads ${supported}); ` +
+        `llama.cpp runs it (use this file as the teacher, or requantize it with llama-quantize to one of those types)`,
+    );
   }
   let elements = 1;
   for (const d of tensor.shape) elements *= d;

@@ -16,7 +16,7 @@ const scalesAt = 4;
 const qsAt = 16;
 
 /** get_scale_min_k4: the 6-bit scale and min of group j from the 12 packed bytes at `s`. */
-function scaleMin(src: Uint8Array, s: number, j: number): [number, number] {
+export function scaleMinK4(src: Uint8Array, s: number, j: number): [number, number] {
   if (j < 4) return [src[s + j]! & 63, src[s + j + 4]! & 63];
   return [(src[s + j + 4]! & 0xf) | ((src[s + j - 4]! >> 6) << 4), (src[s + j + 4]! >> 4) | ((src[s + j]! >> 6) << 4)];
 }
@@ -35,8 +35,8 @@ export const q4_KCodec: TensorCodec = {
       let y = b * QK_K;
       for (let c = 0; c < 4; c++) {
         const q = at + qsAt + 32 * c;
-        const [sc1, m1] = scaleMin(src, at + scalesAt, 2 * c);
-        const [sc2, m2] = scaleMin(src, at + scalesAt, 2 * c + 1);
+        const [sc1, m1] = scaleMinK4(src, at + scalesAt, 2 * c);
+        const [sc2, m2] = scaleMinK4(src, at + scalesAt, 2 * c + 1);
         // float arithmetic as in C: each product rounded to float32 before the subtraction.
         const d1 = Math.fround(d * sc1), min1 = Math.fround(dmin * m1);
         const d2 = Math.fround(d * sc2), min2 = Math.fround(dmin * m2);
@@ -96,7 +96,7 @@ export const q4_KCodec: TensorCodec = {
       out[at + 3] = dminBits >> 8;
       // Requantize against the scales as stored (6-bit, half precision), so decoding sees what was chosen.
       for (let j = 0; j < 8; j++) {
-        const [sc, m] = scaleMin(out, s, j);
+        const [sc, m] = scaleMinK4(out, s, j);
         const d = Math.fround(half[dBits]! * sc);
         if (!d) continue;
         const dm = Math.fround(half[dminBits]! * m);
