@@ -18,6 +18,11 @@ export interface GgufTensorToWrite {
   type: GgmlType;
   /** Row-major, ne[0] fastest; quantized by the writer. */
   data: Float32Array;
+  /**
+   * The tensor's bytes already in `type`'s block layout (e.g. from llama.cpp's quantizer, for a type this project
+   * reads but does not write): written as they are, `data` is then not quantized.
+   */
+  blocks?: Uint8Array;
 }
 
 export interface GgufToWrite {
@@ -85,18 +90,20 @@ function planTensor(tensor: GgufTensorToWrite, fail: (detail: string) => never):
   }
   if (tensor.shape.length < 1 || tensor.shape.length > maxTensorDims) fail(`${what}: expected 1 to ${maxTensorDims} dimensions, got ${tensor.shape.length}`);
   if (!tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 1)) fail(`${what}: every dimension must be a positive integer, got [${tensor.shape}]`);
-  if (!codecFor(tensor.type)) fail(`${what}: writing ${ggmlTypeName(tensor.type)} is not supported`);
+  if (!tensor.blocks && !codecFor(tensor.type)) fail(`${what}: writing ${ggmlTypeName(tensor.type)} is not supported (pass its quantized blocks)`);
   if (tensor.data.length !== elementCount(tensor.shape)) {
     fail(`${what}: shape [${tensor.shape}] holds ${elementCount(tensor.shape)} values but data has ${tensor.data.length}`);
   }
   const byteLength = tensorByteLength(tensor.shape, tensor.type);
   if (typeof byteLength === "string") return fail(`${what}: ${byteLength}`);
+  if (tensor.blocks && tensor.blocks.length !== byteLength) fail(`${what}: ${byteLength} bytes of ${ggmlTypeName(tensor.type)} blocks expected, got ${tensor.blocks.length}`);
   return { tensor, byteLength, offset: 0 };
 }
 
 /** Quantizes and writes one tensor a chunk of rows at a time. */
 async function writeTensorData(handle: FileHandle, planned: PlannedTensor, position: number): Promise<void> {
   const { tensor, byteLength } = planned;
+  if (tensor.blocks) return writeAt(handle, tensor.blocks, position);
   const codec = codecFor(tensor.type)!;
   const rowValues = tensor.shape[0]!;
   const rowBytes = (rowValues / codec.blockSize) * codec.typeSize;

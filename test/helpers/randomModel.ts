@@ -15,7 +15,7 @@
  * bug anywhere shows in the KL.
  */
 import path from "node:path";
-import { codecFor, ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
+import { ggmlTypeTraits, ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
 import type { GgufTensorSource } from "../../src/student/weights.js";
 import type { Architecture } from "../../src/student/config.js";
 import { mulberry32 } from "../../src/util/mulberry32.js";
@@ -48,7 +48,7 @@ export interface RandomModelSpec {
  * output matmul on the K-quant token_embd.
  */
 export function paritySpec(architecture: Architecture, type: GgmlType, vocabDir: string): RandomModelSpec {
-  const kQuant = (codecFor(type)?.blockSize ?? 1) >= 256;
+  const kQuant = (ggmlTypeTraits(type)?.blockSize ?? 1) >= 256;
   const E = kQuant ? 256 : 128;
   const common = { architecture, type, nEmbd: E, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 2 * E, tiedOutput: kQuant };
   const spm = path.join(vocabDir, "ggml-vocab-llama-spm.gguf");
