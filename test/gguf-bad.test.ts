@@ -133,13 +133,13 @@ describe("openGguf on bad files", () => {
 });
 
 describe("well-formed files holding what llm2llm does not read", () => {
-  it("opens a file with a Q5_K tensor but refuses to read that tensor, naming type and tensor", async () => {
-    const bytes = rawGguf({ tensors: [{ name: "blk.0.ffn_up.weight", dims: [256n, 2n], type: GgmlType.Q5_K, offset: 0n }], data: Buffer.alloc(2 * 176) });
+  it("opens a file with an IQ2_XXS tensor but refuses to read that tensor, naming type, tensor and what runs it", async () => {
+    const bytes = rawGguf({ tensors: [{ name: "blk.0.ffn_up.weight", dims: [256n, 2n], type: GgmlType.IQ2_XXS, offset: 0n }], data: Buffer.alloc(2 * 66) });
     const file = await openGguf(fileWith(bytes));
-    expect(file.tensor("blk.0.ffn_up.weight")?.byteLength).toBe(352);
+    expect(file.tensor("blk.0.ffn_up.weight")?.byteLength).toBe(132);
     const error = await file.readTensor("blk.0.ffn_up.weight").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedModelError);
-    expect((error as Error).message).toMatch(/tensor "blk\.0\.ffn_up\.weight" has type Q5_K, which llm2llm does not read/);
+    expect((error as Error).message).toMatch(/tensor "blk\.0\.ffn_up\.weight" has type IQ2_XXS, which llm2llm's student does not read \(it reads .*Q5_K.*\); llama\.cpp runs it/);
     await expect(file.readTensor("no.such.tensor")).rejects.toBeInstanceOf(UnsupportedModelError);
   });
 

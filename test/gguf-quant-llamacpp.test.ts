@@ -4,7 +4,7 @@
  * our dequantizer and ggml's to_float, called in the libggml-base node-llama-cpp ships (helpers/ggmlReference.ts).
  */
 import { describe, expect, it } from "vitest";
-import { codecFor, decoderFor, GgmlType, readableTensorTypes } from "../src/gguf/index.js";
+import { codecFor, decoderFor, GgmlType, ggmlTypeName, ggmlTypeTraits, readableTensorTypes } from "../src/gguf/index.js";
 import { mulberry32 } from "../src/util/mulberry32.js";
 import { ggmlReference } from "./helpers/ggmlReference.js";
 
@@ -48,6 +48,21 @@ function expectSameBits(ours: Float32Array, theirs: Float32Array, what: string):
 }
 
 describe.skipIf(!reference)("dequantization is bit-exact with llama.cpp's to_float", () => {
+  it("every type number the shipped llama.cpp knows has its name and block geometry here", () => {
+    const ref = reference!;
+    const known = Object.values(GgmlType).filter((v): v is number => typeof v === "number");
+    for (let type = 0; type <= Math.max(...known); type++) {
+      const { blockSize, typeSize } = ref.geometry(type);
+      if (blockSize === 0) {
+        expect(ggmlTypeTraits(type), `type ${type} is removed from ggml`).toBeUndefined();
+        expect(ggmlTypeName(type)).toMatch(/removed from ggml/);
+        continue;
+      }
+      expect([type, ggmlTypeName(type).toLowerCase()]).toEqual([type, ref.typeName(type).toLowerCase()]);
+      expect([type, ggmlTypeTraits(type)]).toEqual([type, { blockSize, typeSize }]);
+    }
+  });
+
   it("covers the eight types added for downloaded GGUFs", () => {
     const names = quantizedTypes.map((t) => GgmlType[t]);
     for (const name of ["Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q5_K", "IQ4_NL", "IQ4_XS"]) expect(names).toContain(name);

@@ -60,12 +60,21 @@ describe.skipIf(skipWithout("fixtures"))("llm2llm inspect on the shared GGUF fil
 });
 
 describe("llm2llm inspect on files it cannot use", () => {
-  it("names tensor types llm2llm cannot read", async () => {
-    const file = path.join(dir, "q5k.gguf");
-    writeFileSync(file, rawGguf({ tensors: [{ name: "w", dims: [256n, 1n], type: GgmlType.Q5_K, offset: 0n }], data: Buffer.alloc(176) }));
-    const run = await inspect(file, "--json");
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ tensorTypes: { Q5_K: 1 }, unreadableTensorTypes: ["Q5_K"], parameters: 256 });
+  it("names every tensor type, and says what runs the ones the student cannot read", async () => {
+    const file = path.join(dir, "mixed.gguf");
+    const tensors = [
+      { name: "a", dims: [256n, 1n], type: GgmlType.Q5_K, offset: 0n },
+      { name: "b", dims: [256n, 1n], type: GgmlType.IQ2_XXS, offset: 192n },
+      { name: "c", dims: [64n, 1n], type: GgmlType.NVFP4, offset: 288n },
+    ];
+    writeFileSync(file, rawGguf({ tensors, data: Buffer.alloc(352) }));
+    const json = await inspect(file, "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ tensorTypes: { Q5_K: 1, IQ2_XXS: 1, NVFP4: 1 }, unreadableTensorTypes: ["IQ2_XXS", "NVFP4"], parameters: 576 });
+    const text = await inspect(file);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/tensors: +3: Q5_K ×1, IQ2_XXS ×1, NVFP4 ×1/);
+    expect(text.stdout).toMatch(/the tfjs student cannot read IQ2_XXS, NVFP4: llama\.cpp runs them \(use this file as the teacher/);
   });
 
   it("a missing file and a non-GGUF file: a clear error, non-zero exit, nothing on stdout", async () => {

@@ -1,6 +1,6 @@
 /** `llm2llm inspect <model.gguf> [--json]`: architecture, parameters, tensor types, tokenizer and context of a GGUF. */
 import type { CommandModule } from "yargs";
-import { openGguf } from "../gguf/index.js";
+import { ggmlTypeName, openGguf, readableTensorTypes } from "../gguf/index.js";
 import { summarizeGguf, type GgufModelSummary } from "../gguf/modelSummary.js";
 import { jsonOption, printJson, say } from "./output.js";
 
@@ -45,7 +45,11 @@ function describeSummary(s: GgufModelSummary): string {
       `tensors:       ${s.tensorCount}: ${types}${s.fileType ? ` (file type ${s.fileType})` : ""}`,
     );
     if (s.unreadableTensorTypes.length) {
-      lines.push(`               llm2llm cannot read ${s.unreadableTensorTypes.join(", ")}: llama.cpp can run this file, the tfjs student cannot load it`);
+      const types = s.unreadableTensorTypes;
+      lines.push(
+        `               the tfjs student cannot read ${types.join(", ")}: llama.cpp runs ${types.length > 1 ? "them" : "it"} (use this file as the teacher, ` +
+          `or requantize it with llama-quantize for the student, which reads ${readableTensorTypes().map(ggmlTypeName).join(", ")})`,
+      );
     }
     lines.push(
       `context:       ${show(h.contextLength)} tokens`,

@@ -32,10 +32,18 @@ export enum GgmlType {
   TQ1_0 = 34,
   TQ2_0 = 35,
   MXFP4 = 39,
+  NVFP4 = 40,
+  Q1_0 = 41,
+  Q2_0 = 42,
 }
 
+/** Numbers ggml once used and has since removed: llama.cpp refuses files holding them too. */
+const removedTypes: Record<number, string> = {
+  4: "Q4_2", 5: "Q4_3", 31: "Q4_0_4_4", 32: "Q4_0_4_8", 33: "Q4_0_8_8", 36: "IQ4_NL_4_4", 37: "IQ4_NL_4_8", 38: "IQ4_NL_8_8",
+};
+
 export function ggmlTypeName(type: number): string {
-  return GgmlType[type] ?? `unknown type ${type}`;
+  return GgmlType[type] ?? (removedTypes[type] ? `${removedTypes[type]} (removed from ggml)` : `unknown type ${type}`);
 }
 
 /**
@@ -82,6 +90,9 @@ const traits: Partial<Record<GgmlType, GgmlTypeTraits>> = {
   [GgmlType.TQ1_0]: { blockSize: QK_K, typeSize: 48 + 4 + 2 },
   [GgmlType.TQ2_0]: { blockSize: QK_K, typeSize: 64 + 2 },
   [GgmlType.MXFP4]: { blockSize: 32, typeSize: 1 + 16 },
+  [GgmlType.NVFP4]: { blockSize: 64, typeSize: 4 + 32 },
+  [GgmlType.Q1_0]: { blockSize: 128, typeSize: 2 + 16 },
+  [GgmlType.Q2_0]: { blockSize: 64, typeSize: 2 + 16 },
 };
 
 /** Block geometry of `type`, or undefined for a number ggml does not (or no longer) define. */

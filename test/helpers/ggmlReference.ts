@@ -17,6 +17,8 @@ export interface GgmlReference {
   readonly library: string;
   /** llama.cpp's name of `type` (ggml_type_name). */
   typeName(type: GgmlType): string;
+  /** ggml_blck_size and ggml_type_size of `type` (0 for a removed type). */
+  geometry(type: number): { blockSize: number; typeSize: number };
   /** ggml_quantize_chunk without an importance matrix: `data` holds rows of `nPerRow` values. */
   quantize(type: GgmlType, data: Float32Array, nPerRow: number): Uint8Array;
   /** ggml_get_type_traits(type)->to_float over `values` values. */
@@ -55,6 +57,8 @@ export function ggmlReference(): GgmlReference | undefined {
   const lib = koffi.load(library);
   const typeName = lib.func("const char *ggml_type_name(int type)");
   const rowSize = lib.func("size_t ggml_row_size(int type, int64_t ne)");
+  const blockSize = lib.func("int64_t ggml_blck_size(int type)");
+  const typeSize = lib.func("size_t ggml_type_size(int type)");
   const quantizeChunk = lib.func(
     "size_t ggml_quantize_chunk(int type, const float *src, _Inout_ uint8_t *dst, int64_t start, int64_t nrows, int64_t n_per_row, const float *imatrix)",
   );
@@ -72,6 +76,7 @@ export function ggmlReference(): GgmlReference | undefined {
   loaded = {
     library,
     typeName: (type) => typeName(type) as string,
+    geometry: (type) => ({ blockSize: Number(blockSize(type)), typeSize: Number(typeSize(type)) }),
     quantize(type, data, nPerRow) {
       const rows = data.length / nPerRow;
       const out = new Uint8Array(Number(rowSize(type, nPerRow)) * rows);
