@@ -6,7 +6,8 @@
  * Reasons are `stage:what` — teacher:error, parse:invalid-json, parse:wrong-shape, parse:no-examples,
  * parse:no-answer, parse:truncated, validate:missing-field, validate:label-not-in-set,
  * validate:malformed-answer, validate:bad-choices, validate:too-short, validate:too-long,
- * validate:copy-of-seed, verify:wrong-arithmetic, verify:wrong-final-answer, dedup:rouge-l, limit:beyond-k.
+ * validate:copy-of-seed, validate:outside-student-vocabulary, verify:wrong-arithmetic, verify:wrong-final-answer,
+ * dedup:rouge-l, limit:beyond-k.
  * Completion-level reasons (teacher:error, parse:invalid-json, parse:wrong-shape, parse:no-examples) count
  * completions; every other reason counts candidate examples.
  */
@@ -48,6 +49,11 @@ export interface AugmentFilterOptions {
   maxPerSeed?: number;
   /** Run the math verifier (default true). */
   verify?: boolean;
+  /**
+   * Why the student's tokenizer cannot take `text` (a character outside a vocabulary without byte fallback),
+   * or undefined when it can; an example whose prompt or completion it cannot take is dropped and counted.
+   */
+  untokenizable?: (text: string) => string | undefined;
 }
 
 export interface DropNote {
@@ -94,6 +100,11 @@ export function augmentFilter(outputs: readonly TeacherOutput[], options: Augmen
       if (typeof example === "string") {
         const [key, ...rest] = example.split(": ");
         drop(`validate:${key}`, seedId, `${rest.join(": ")} — ${preview(candidate.question)}`);
+        continue;
+      }
+      const untokenizable = options.untokenizable && studentTextProblem(example, task, options.untokenizable);
+      if (untokenizable) {
+        drop("validate:outside-student-vocabulary", seedId, `${untokenizable} — ${preview(candidate.question)}`);
         continue;
       }
       if (task.kind === "math" && options.verify !== false) {
@@ -181,4 +192,14 @@ function augmentedId(seedId: string, iteration: number, example: Omit<Example, "
 function preview(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+}
+
+/** The first text of the example as the student would see it (formatted prompt and completion) that its tokenizer cannot take. */
+function studentTextProblem(example: Omit<Example, "id">, task: Task, untokenizable: (text: string) => string | undefined): string | undefined {
+  const full = example as Example;
+  for (const text of [task.formatPrompt(full), task.formatCompletion(full)]) {
+    const problem = untokenizable(text);
+    if (problem) return problem;
+  }
+  return undefined;
 }

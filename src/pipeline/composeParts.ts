@@ -3,6 +3,8 @@
  * and the teacher (local GGUF or endpoint) with the augmentation filters. Each part loads what it needs and
  * releases it when done, so the teacher and the student are never resident together (one GPU holds one).
  */
+import { openGguf } from "../gguf/index.js";
+import { untokenizableReason, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
 import type { Example } from "../seams.js";
 import { loadStudentGenerator } from "../student/evaluate/loadStudentGenerator.js";
 import { trainAdapterFile } from "../student/train/trainAdapterFile.js";
@@ -72,7 +74,10 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
     async augment(teacher, sources, { k, iteration, existing }) {
       observer.stage(iteration, "augment", sources.length);
       let done = 0;
+      // Teacher text the student's vocabulary cannot hold (no byte fallback) is a counted drop, not a crash later.
+      const untokenizable = untokenizableReason(vocabularyCoverageFromMetadata((await openGguf(config.student)).metadata), config.student);
       const outcome = await augmentWithTeacher(teacher, sources, {
+        ...(untokenizable ? { untokenizable } : {}),
         task,
         k,
         iteration,

@@ -10,6 +10,7 @@ import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../errors.js";
 import { checkAdapterFitsBase, readLoraAdapter } from "../gguf/adapter.js";
 import { openGguf } from "../gguf/index.js";
+import { UntokenizableTextError } from "../gguf/vocabularyCoverage.js";
 import type { SamplingOptions } from "../seams.js";
 import { generate } from "./generate.js";
 import { LoraAdapter } from "./lora/LoraAdapter.js";
@@ -68,8 +69,8 @@ async function withTfjs(options: GenerateTextOptions, file: Awaited<ReturnType<t
   let model: StudentModel | undefined;
   try {
     tokenizer = await StudentTokenizer.load(options.modelPath);
+    const promptTokens = tokenizePrompt(tokenizer, options.prompt);
     model = await StudentModel.fromGguf(file);
-    const promptTokens = tokenizer.tokenize(options.prompt);
     const lora = adapter?.forwardMap(options.adapterScale ?? 1);
     const { tokens, stoppedBy } = generate(model, promptTokens, {
       ...options.sampling,
@@ -90,7 +91,7 @@ async function withLlamaCpp(options: GenerateTextOptions): Promise<EngineResult>
   const model = await llama.loadModel({ modelPath: options.modelPath });
   try {
     const tokenizer = StudentTokenizer.fromModel(model);
-    const promptTokens = tokenizer.tokenize(options.prompt);
+    const promptTokens = tokenizePrompt(tokenizer, options.prompt);
     if (promptTokens.length === 0) throw new UsageError("generate: the prompt has no tokens (give text, or a model that adds BOS)");
     const { sampling } = options;
     const context = await model.createContext({
@@ -119,5 +120,13 @@ async function withLlamaCpp(options: GenerateTextOptions): Promise<EngineResult>
     }
   } finally {
     await model.dispose();
+  }
+}
+
+function tokenizePrompt(tokenizer: StudentTokenizer, prompt: string): number[] {
+  try {
+    return tokenizer.tokenize(prompt);
+  } catch (error) {
+    throw error instanceof UntokenizableTextError ? error.at(`--prompt ${JSON.stringify(prompt.length > 60 ? `${prompt.slice(0, 60)}…` : prompt)}`) : error;
   }
 }

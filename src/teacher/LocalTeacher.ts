@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { LlamaChat, type ChatHistoryItem, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError } from "../errors.js";
+import { UntokenizableTextError, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
 import type { Teacher, TeacherCompletion, TeacherRequest } from "../seams.js";
 import { chatWrapperFor } from "./chatWrapper.js";
 import { sha256OfFile } from "./fileHash.js";
@@ -85,6 +86,7 @@ export class LocalTeacher implements Teacher {
   private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {
     let tokens = 0;
     try {
+      this.checkPromptText(request);
       const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
       const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
       const response = await chat.generateResponse(chatHistory(request), {
@@ -104,6 +106,17 @@ export class LocalTeacher implements Teacher {
       return { id: request.id, text: "", tokens, error: error instanceof Error ? error.message : String(error) };
     }
   }
+
+  /** A prompt the teacher's vocabulary cannot hold (no byte fallback) would abort llama.cpp: refuse it first. */
+  private checkPromptText(request: TeacherRequest): void {
+    const coverage = (this.coverage ??= vocabularyCoverageFromMetadata(this.model.fileInfo.metadata));
+    for (const text of [request.system ?? "", ...request.messages.map((m) => m.content)]) {
+      const found = coverage.firstUntokenizable(text);
+      if (found) throw new UntokenizableTextError(this.model.filename ?? "teacher", found, `teacher request ${request.id}`);
+    }
+  }
+
+  private coverage: ReturnType<typeof vocabularyCoverageFromMetadata> | undefined;
 
   /** One grammar per distinct schema, shared by every sequence (its evaluation state is per generation). */
   private grammarFor(schema: object): Promise<LlamaGrammar> {

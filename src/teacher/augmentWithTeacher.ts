@@ -36,6 +36,8 @@ export interface AugmentOptions {
   onProgress?: (progress: AugmentProgress) => void;
   /** Overrides the teacher's own preference (a GGUF may name the prompt style it was trained on). */
   promptStyle?: TeacherPromptStyle;
+  /** Why the student's tokenizer cannot take a text (see AugmentFilterOptions.untokenizable): such examples are dropped, counted. */
+  untokenizable?: (text: string) => string | undefined;
 }
 
 export interface AugmentProgress {
@@ -187,6 +189,7 @@ function filterChunk(
     maxPerSeed: k,
     bounds: options.bounds,
     dedupThreshold: options.dedupThreshold,
+    ...(options.untokenizable ? { untokenizable: options.untokenizable } : {}),
   });
   for (const [reason, count] of Object.entries(result.dropped)) outcome.dropped[reason] = (outcome.dropped[reason] ?? 0) + count;
   outcome.candidates += result.candidates;

@@ -66,6 +66,8 @@ export class LlamaCppStudentGenerator implements StudentGenerator {
   }
 
   async generate(prompts: string[], sampling: SamplingOptions, onDone?: (index: number) => void): Promise<string[]> {
+    // Text the vocabulary cannot hold is an error before any generation (llama.cpp would abort on it).
+    this.tokenizer.checkTexts(prompts, (i) => `evaluation prompt ${i + 1} of ${prompts.length}`);
     const results: string[] = new Array(prompts.length);
     let next = 0;
     const worker = async (sequence: LlamaContextSequence) => {

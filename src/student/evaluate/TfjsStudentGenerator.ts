@@ -48,6 +48,8 @@ export class TfjsStudentGenerator implements StudentGenerator {
   }
 
   async generate(prompts: string[], sampling: SamplingOptions, onDone?: (index: number) => void): Promise<string[]> {
+    // Text the vocabulary cannot hold is an error before any generation (llama.cpp would abort on it).
+    this.tokenizer.checkTexts(prompts, (i) => `evaluation prompt ${i + 1} of ${prompts.length}`);
     const lora = this.adapter?.forwardMap(this.adapterScale);
     const results: string[] = [];
     for (const [index, prompt] of prompts.entries()) {

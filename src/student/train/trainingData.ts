@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { DataFormatError, MissingFileError, UsageError } from "../../errors.js";
+import { UntokenizableTextError } from "../../gguf/vocabularyCoverage.js";
 
 export interface PromptCompletion {
   prompt: string;
@@ -69,9 +70,10 @@ export function tokenizeExamples(
   const out: TokenizedExample[] = [];
   let tooLong = 0;
   for (const example of examples) {
-    const prompt = tokenizer.tokenize(example.prompt);
+    const where = (field: string) => `${file}:${example.line} (field "${field}")`;
+    const prompt = withSource(where("prompt"), () => tokenizer.tokenize(example.prompt));
     // Tokenized on its own so the loss mask is exact, as a continuation so the ids are those of prompt + completion.
-    const completion = tokenizer.tokenize(example.completion, { addBos: false, continuation: true });
+    const completion = withSource(where("completion"), () => tokenizer.tokenize(example.completion, { addBos: false, continuation: true }));
     const ids = [...prompt, ...completion, tokenizer.eos];
     if (ids.length > maxLength) {
       tooLong += 1;
@@ -83,4 +85,13 @@ export function tokenizeExamples(
     throw new DataFormatError(file, undefined, `every example is longer than --max-len ${maxLength} tokens; raise --max-len`);
   }
   return { examples: out, tooLong };
+}
+
+/** Text outside the vocabulary: the error says which file, line and field it came from. */
+function withSource<T>(where: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw error instanceof UntokenizableTextError ? error.at(where) : error;
+  }
 }
