@@ -51,6 +51,9 @@ export function peerEnvironment(coretype: string | null): NodeJS.ProcessEnv {
   return env;
 }
 
+/** A peer command stopped at its time limit (the caller may record it and go on). */
+export class PeerTimeoutError extends UsageError {}
+
 /**
  * Runs a peer script and returns the JSON object on the last line of its stdout. `coretype`: null lets
  * OpenBLAS pick its kernel for this CPU; a name forces that kernel (see chooseOpenblasKernel).
@@ -59,6 +62,9 @@ export function runPeer(script: string, args: string[], timeoutMs: number, coret
   const file = path.join(peersDir, script);
   if (!existsSync(file)) throw new MissingFileError(file, `performance peer ${script} (set LLM2LLM_PEERS to ../shared/peers)`);
   const run = spawnSync(python, [file, ...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20, env: peerEnvironment(coretype) });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+    throw new PeerTimeoutError(`peer ${script} ${args.join(" ")} ran past ${Math.round(timeoutMs / 1000)} s and was stopped`);
+  }
   if (run.status !== 0) {
     throw new UsageError(`peer ${script} ${args.join(" ")} failed (status ${run.status}): ${(run.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
   }

@@ -21,6 +21,7 @@ import {
   peerLoraStep,
   peerThreadCounts,
   readPeerConfigs,
+  PeerTimeoutError,
   runPeer,
   type OpenblasProbe,
   type PeerConfig,
@@ -29,10 +30,14 @@ import {
 /** One PyTorch peer run: its thread count and its figures. */
 interface TorchRun {
   threads: number;
-  tokens_per_s: number;
-  ms_per_step_median: number;
-  gflops: number;
+  tokens_per_s: number | null;
+  ms_per_step_median: number | null;
+  gflops: number | null;
   peak_rss_mb: number | null;
+  /** Wall seconds of the whole peer command (start-up, warm-up and timed steps). */
+  wall_s: number;
+  /** Set when the run was stopped: it took over 4x the first thread count's whole run, so it is not the best. */
+  stopped?: string;
 }
 
 interface TrainStepRow {
@@ -133,23 +138,38 @@ const trainStep: Benchmark<TrainStepResult> = {
 
       const torchRuns: TorchRun[] = [];
       let best: Record<string, unknown> | null = null;
+      let firstWallMs = 0;
       for (const threads of peerThreads) {
         log(`${name}: PyTorch peer (--threads ${threads}, OpenBLAS ${kernel.core ?? "?"}) ...`);
         const peerArgs = ["--config", name, "--threads", String(threads), "--steps", peerSteps, "--warmup", peerWarmup];
-        const peer = runPeer("torch_lora_step.py", peerArgs, 3_600_000, kernel.coretype);
-        torchRuns.push({
-          threads,
-          tokens_per_s: Number(peer.tokens_per_s),
-          ms_per_step_median: Number(peer.ms_per_step_median),
-          gflops: Number(peer.gflops),
-          peak_rss_mb: peer.peak_rss_mb === undefined ? null : Number(peer.peak_rss_mb),
-        });
-        if (!best || Number(peer.tokens_per_s) > Number(best.tokens_per_s)) best = peer;
+        // On a loaded machine OpenMP's waiting threads can make a run many times slower than 1 thread; one
+        // that takes over 4x as long as the first run cannot have the best median step, so it is stopped.
+        const limitMs = firstWallMs > 0 ? 4 * firstWallMs + 60_000 : 3_600_000;
+        const t0 = performance.now();
+        try {
+          const peer = runPeer("torch_lora_step.py", peerArgs, limitMs, kernel.coretype);
+          const wallMs = performance.now() - t0;
+          if (firstWallMs === 0) firstWallMs = wallMs;
+          torchRuns.push({
+            threads,
+            tokens_per_s: Number(peer.tokens_per_s),
+            ms_per_step_median: Number(peer.ms_per_step_median),
+            gflops: Number(peer.gflops),
+            peak_rss_mb: peer.peak_rss_mb === undefined ? null : Number(peer.peak_rss_mb),
+            wall_s: round(wallMs / 1000),
+          });
+          if (!best || Number(peer.tokens_per_s) > Number(best.tokens_per_s)) best = peer;
+        } catch (error) {
+          if (!(error instanceof PeerTimeoutError) || firstWallMs === 0) throw error;
+          const stopped = `stopped after ${round(limitMs / 1000)} s (4x the ${peerThreads[0]}-thread run + 60 s)`;
+          torchRuns.push({ threads, tokens_per_s: null, ms_per_step_median: null, gflops: null, peak_rss_mb: null, wall_s: round(limitMs / 1000), stopped });
+          log(`${name}: PyTorch --threads ${threads} ${stopped}`);
+        }
       }
       const peer = best!;
       const peerBlas = peer.blas as { openblas_core?: string } | undefined;
       peerInfo = { ...peerInfo, torch: peer.torch, blas: peer.blas, openblas_core: peerBlas?.openblas_core ?? kernel.core };
-      log(`${name}: PyTorch ${torchRuns.map((r) => `${r.tokens_per_s} tokens/s (${r.threads} thread${r.threads === 1 ? "" : "s"})`).join(", ")}`);
+      log(`${name}: PyTorch ${torchRuns.map((r) => `${r.tokens_per_s ?? "stopped"} tokens/s (${r.threads} thread${r.threads === 1 ? "" : "s"})`).join(", ")}`);
 
       log(`${name}: tfjs (${backend.choice}) ${warmup} warmup + ${steps} timed steps ...`);
       const ours = await measure(config, warmup, steps);
