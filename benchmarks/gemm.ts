@@ -2,24 +2,31 @@
  * `npm run bench -- gemm [--json] [--threads N] [--sizes 256,512,1024,2048] [--rounds 3]`
  *
  * Single-precision C = A·B (square, row-major) through the native addon, against the machine's
- * practical limit measured in the same run: numpy over OpenBLAS (../shared/peers/sgemm_limit.py)
- * with the same thread count. GFLOP/s = 2 n³ / median time.
+ * practical limit measured in the same run: numpy over OpenBLAS (../shared/peers/sgemm_limit.py) at its
+ * best: the fastest OpenBLAS kernel for this CPU (peers.ts, chooseOpenblasKernel), every thread count from
+ * 1 to the cores, the best median taken. GFLOP/s = 2 n³ / median time.
  */
 import os from "node:os";
 import { nativeAddon } from "../src/backend/nativeKernels.js";
 import { UsageError } from "../src/errors.js";
 import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
-import { ensurePythonModule, runPeer } from "./peers.js";
+import { chooseOpenblasKernel, ensurePythonModule, peerThreadCounts, runPeer, type OpenblasProbe } from "./peers.js";
 
 interface GemmRow {
   n: number;
   gflops: number;
+  /** The best OpenBLAS figure of the run at this size: the fastest thread count's median over the rounds. */
   limit_gflops: number;
+  limit_threads: number;
+  /** OpenBLAS's median GFLOP/s at each thread count it ran with ("1", "2", ...). */
+  limit_by_threads: Record<string, number>;
   ratio: number;
   ms_median: number;
   ms_min: number;
   limit_ms_median: number | null;
+  /** Our median GFLOP/s of each round (each round: ours, then OpenBLAS at every thread count). */
+  rounds_gflops: number[];
 }
 
 interface GemmResult {
@@ -28,13 +35,24 @@ interface GemmResult {
   machine: Machine;
   threads: number;
   kernel: string;
-  limit: { script: string; blas: string[]; openblas_core: string | null; warning?: string };
+  limit: {
+    script: string;
+    blas: string[];
+    /** OPENBLAS_CORETYPE given to the peer (null: unset); the kernel and build config OpenBLAS reported. */
+    openblas_coretype: string | null;
+    openblas_core: string | null;
+    openblas_config: string | null;
+    /** The kernel probes that chose it (chooseOpenblasKernel). */
+    probes: OpenblasProbe[];
+    warning?: string;
+  };
+  load_average_end: number[];
   [field: string]: unknown;
 }
 
 interface PeerMeta {
   blas_libraries?: string[];
-  openblas?: Record<string, { core?: string }>;
+  openblas?: Record<string, { core?: string; config?: string }>;
   timings?: Record<string, { ms_median?: number }>;
 }
 
@@ -83,29 +101,48 @@ const gemm: Benchmark<GemmResult> = {
     const machine = describeMachine(`native addon, ${addon.gemmIsa()}, ${threads} threads`);
 
     ensurePythonModule("numpy", ["python3-numpy", "libopenblas0-pthread"], log);
-    // Each size: ours, then the limit right after, `rounds` times, medians of both: on a shared
-    // machine the two sides then see the same load.
+    const kernel = chooseOpenblasKernel(log);
+    const peerThreads = peerThreadCounts();
+    // Each size: ours, then OpenBLAS at every thread count right after, `rounds` times; medians of each. On a
+    // shared machine both sides then see the same load, and OpenBLAS is credited with its best thread count.
     const rounds = Number(option(args, "rounds") ?? 3);
     if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: expected a whole number >= 1`);
-    const native = new Map<number, { median: number; min: number }>();
-    const limits = new Map<number, { gflops: number; ms_median: number | null }>();
+    const native = new Map<number, { median: number; min: number; rounds: number[] }>();
+    const limits = new Map<number, { gflops: number; threads: number; byThreads: Record<string, number>; ms_median: number | null }>();
     let blas: string[] = [];
     let openblasCore: string | null = null;
+    let openblasConfig: string | null = null;
     for (const n of sizes) {
       const [a, b, c] = [randomMatrix(n), randomMatrix(n), new Float32Array(n * n)];
       const ours: { median: number; min: number }[] = [];
-      const theirs: { gflops: number; ms_median: number | null }[] = [];
+      const theirs = new Map<number, { gflops: number; ms_median: number }[]>(peerThreads.map((t) => [t, []]));
       for (let round = 0; round < rounds; round++) {
         ours.push(time(() => addon.matMul(a, b, c, 1, 1, 1, n, n, n, false, false, null, 0, 0, null)));
-        const limit = runPeer("sgemm_limit.py", ["--threads", String(threads), "--sizes", String(n)], 10 * 60_000);
-        const meta = (limit.meta ?? {}) as PeerMeta;
-        blas = meta.blas_libraries ?? [];
-        openblasCore = Object.values(meta.openblas ?? {})[0]?.core ?? null;
-        theirs.push({ gflops: Number(limit[String(n)]), ms_median: meta.timings?.[String(n)]?.ms_median ?? null });
+        for (const t of peerThreads) {
+          const limit = runPeer("sgemm_limit.py", ["--threads", String(t), "--sizes", String(n)], 10 * 60_000, kernel.coretype);
+          const meta = (limit.meta ?? {}) as PeerMeta;
+          blas = meta.blas_libraries ?? [];
+          const openblas = Object.values(meta.openblas ?? {})[0];
+          openblasCore = openblas?.core ?? null;
+          openblasConfig = openblas?.config ?? null;
+          theirs.get(t)!.push({ gflops: Number(limit[String(n)]), ms_median: meta.timings?.[String(n)]?.ms_median ?? NaN });
+        }
       }
-      native.set(n, { median: medianOf(ours.map((t) => t.median)), min: Math.min(...ours.map((t) => t.min)) });
-      limits.set(n, { gflops: medianOf(theirs.map((t) => t.gflops)), ms_median: medianOf(theirs.map((t) => t.ms_median ?? NaN)) });
-      log(`n=${n}: native ${(2 * n ** 3 / native.get(n)!.median / 1e6).toFixed(1)} GFLOP/s, OpenBLAS ${limits.get(n)!.gflops} GFLOP/s`);
+      native.set(n, {
+        median: medianOf(ours.map((t) => t.median)),
+        min: Math.min(...ours.map((t) => t.min)),
+        rounds: ours.map((t) => Math.round((2 * n ** 3) / t.median / 1e5) / 10),
+      });
+      const byThreads = Object.fromEntries(peerThreads.map((t) => [String(t), medianOf(theirs.get(t)!.map((r) => r.gflops))]));
+      const bestThreads = peerThreads.reduce((x, y) => (byThreads[String(y)]! > byThreads[String(x)]! ? y : x));
+      limits.set(n, {
+        gflops: byThreads[String(bestThreads)]!,
+        threads: bestThreads,
+        byThreads,
+        ms_median: medianOf(theirs.get(bestThreads)!.map((r) => r.ms_median)),
+      });
+      const peers = peerThreads.map((t) => `${byThreads[String(t)]} (${t} thread${t === 1 ? "" : "s"})`).join(", ");
+      log(`n=${n}: native ${(2 * n ** 3 / native.get(n)!.median / 1e6).toFixed(1)} GFLOP/s, OpenBLAS ${peers}`);
     }
     const warning = blas.some((l) => l.toLowerCase().includes("openblas"))
       ? undefined
@@ -120,10 +157,13 @@ const gemm: Benchmark<GemmResult> = {
         n,
         gflops: Math.round(gflops * 10) / 10,
         limit_gflops: limitGflops,
+        limit_threads: limits.get(n)!.threads,
+        limit_by_threads: limits.get(n)!.byThreads,
         ratio: Math.round((gflops / limitGflops) * 1000) / 1000,
         ms_median: Math.round(t.median * 1000) / 1000,
         ms_min: Math.round(t.min * 1000) / 1000,
         limit_ms_median: limits.get(n)!.ms_median,
+        rounds_gflops: t.rounds,
       };
     });
     return {
@@ -132,14 +172,23 @@ const gemm: Benchmark<GemmResult> = {
       machine,
       threads,
       kernel: addon.gemmIsa(),
-      limit: { script: "sgemm_limit.py", blas, openblas_core: openblasCore, ...(warning ? { warning } : {}) },
+      limit: {
+        script: "sgemm_limit.py",
+        blas,
+        openblas_coretype: kernel.coretype,
+        openblas_core: openblasCore,
+        openblas_config: openblasConfig,
+        probes: kernel.probes,
+        ...(warning ? { warning } : {}),
+      },
+      load_average_end: os.loadavg().map((x) => Math.round(x * 100) / 100),
     };
   },
 
   table(result) {
     return {
-      header: ["n", "native GFLOP/s", "OpenBLAS GFLOP/s", "ratio", "native ms (median)"],
-      rows: result.results.map((r) => [r.n, r.gflops.toFixed(1), r.limit_gflops.toFixed(1), r.ratio.toFixed(2), r.ms_median.toFixed(2)]),
+      header: ["n", "native GFLOP/s", "OpenBLAS GFLOP/s (best)", "OpenBLAS threads", "ratio", "native ms (median)"],
+      rows: result.results.map((r) => [r.n, r.gflops.toFixed(1), r.limit_gflops.toFixed(1), r.limit_threads, r.ratio.toFixed(2), r.ms_median.toFixed(2)]),
     };
   },
 };

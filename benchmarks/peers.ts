@@ -1,13 +1,15 @@
 /**
  * The performance peers of ../shared/peers (override: LLM2LLM_PEERS): Python scripts run with
  * Debian's /usr/bin/python3 in the same benchmark run, so their figures and ours share the machine's
- * mood. When their Debian packages are missing we install them with apt-get if we are root, and
- * otherwise say exactly what to run.
+ * mood, at their best: without the OPENBLAS_* pins of this machine's environment, on the fastest OpenBLAS
+ * kernel for the CPU, at every thread count (the best is taken). When their Debian packages are missing we
+ * install them with apt-get if we are root, and otherwise say exactly what to run.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuFeatures } from "../src/backend/cpuFeatures.js";
 import { MissingFileError, UsageError } from "../src/errors.js";
 import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
 import { loraSitesOf } from "../src/student/lora/loraSites.js";
@@ -36,11 +38,33 @@ export function ensurePythonModule(module: string, packages: string[], log: (lin
   if (install.status !== 0 || !imports()) throw new UsageError(`\`${how}\` did not make ${module} importable in ${python}`);
 }
 
-/** Runs a peer script and returns the JSON object on the last line of its stdout. */
-export function runPeer(script: string, args: string[], timeoutMs: number): Record<string, unknown> {
+/**
+ * The environment of one peer command: ours without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine's
+ * environment may pin OpenBLAS to its Haswell kernels and a small L2; that weakens the peer, so only the peer's
+ * own command drops them; tests and CI keep them), and with OPENBLAS_CORETYPE=`coretype` when one is named.
+ */
+export function peerEnvironment(coretype: string | null): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  if (coretype) env.OPENBLAS_CORETYPE = coretype;
+  return env;
+}
+
+/** A peer command stopped at its time limit (the caller may record it and go on). */
+export class PeerTimeoutError extends UsageError {}
+
+/**
+ * Runs a peer script and returns the JSON object on the last line of its stdout. `coretype`: null lets
+ * OpenBLAS pick its kernel for this CPU; a name forces that kernel (see chooseOpenblasKernel).
+ */
+export function runPeer(script: string, args: string[], timeoutMs: number, coretype: string | null = null): Record<string, unknown> {
   const file = path.join(peersDir, script);
   if (!existsSync(file)) throw new MissingFileError(file, `performance peer ${script} (set LLM2LLM_PEERS to ../shared/peers)`);
-  const run = spawnSync(python, [file, ...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20 });
+  const run = spawnSync(python, [file, ...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20, env: peerEnvironment(coretype) });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === "ETIMEDOUT") {
+    throw new PeerTimeoutError(`peer ${script} ${args.join(" ")} ran past ${Math.round(timeoutMs / 1000)} s and was stopped`);
+  }
   if (run.status !== 0) {
     throw new UsageError(`peer ${script} ${args.join(" ")} failed (status ${run.status}): ${(run.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}`);
   }
@@ -50,6 +74,55 @@ export function runPeer(script: string, args: string[], timeoutMs: number): Reco
   } catch {
     throw new UsageError(`peer ${script} printed no JSON line: ${last.slice(0, 200)}`);
   }
+}
+
+/** One OpenBLAS kernel tried by chooseOpenblasKernel: what was asked, what OpenBLAS reported, its SGEMM speed. */
+export interface OpenblasProbe {
+  /** OPENBLAS_CORETYPE given to the peer; null = unset, OpenBLAS's own pick for this CPU. */
+  coretype: string | null;
+  /** The kernel OpenBLAS reported (openblas_get_corename), and its build config string. */
+  core: string | null;
+  config: string | null;
+  gflops: number;
+  n: number;
+  threads: number;
+}
+
+export interface OpenblasChoice {
+  /** OPENBLAS_CORETYPE every later peer command of the run gets (null: unset). */
+  coretype: string | null;
+  core: string | null;
+  probes: OpenblasProbe[];
+}
+
+/**
+ * The fastest OpenBLAS kernel for the peers on this CPU. First OpenBLAS's own pick (both variables unset);
+ * an OpenBLAS older than the CPU does not know it and falls back to a generic kernel (0.3.21 on a
+ * Xeon of 2023 picks "Prescott", SSE3: 12 GFLOP/s), so the kernels the CPU's SIMD flags allow are tried too
+ * (SkylakeX for AVX-512, Haswell for AVX2). Each is one short single-thread SGEMM (numpy, n = 1024); the
+ * fastest wins, and every probe is kept for the JSON.
+ */
+export function chooseOpenblasKernel(log: (line: string) => void): OpenblasChoice {
+  const simd = cpuFeatures().simd;
+  const candidates: (string | null)[] = [null];
+  if (simd.includes("avx512f") && simd.includes("avx512bw") && simd.includes("avx512vl")) candidates.push("SkylakeX");
+  if (simd.includes("avx2") && simd.includes("fma")) candidates.push("Haswell");
+  const n = 1024;
+  const probes: OpenblasProbe[] = [];
+  for (const coretype of candidates) {
+    const out = runPeer("sgemm_limit.py", ["--threads", "1", "--sizes", String(n), "--repeats", "5"], 5 * 60_000, coretype);
+    const openblas = Object.values(((out.meta ?? {}) as { openblas?: Record<string, { core?: string; config?: string }> }).openblas ?? {})[0];
+    const probe = { coretype, core: openblas?.core ?? null, config: openblas?.config ?? null, gflops: Number(out[String(n)]), n, threads: 1 };
+    probes.push(probe);
+    log(`peer kernel probe: OPENBLAS_CORETYPE=${coretype ?? "(unset)"} -> OpenBLAS core ${probe.core ?? "?"}, ${probe.gflops} GFLOP/s (n=${n}, 1 thread)`);
+  }
+  const best = probes.reduce((x, y) => (y.gflops > x.gflops ? y : x));
+  return { coretype: best.coretype, core: best.core, probes };
+}
+
+/** 1, 2, ... up to the machine's cores: the thread counts a peer is measured at (its best is taken). */
+export function peerThreadCounts(): number[] {
+  return Array.from({ length: Math.max(1, cpuFeatures().cores) }, (_, i) => i + 1);
 }
 
 /** One model shape of ../shared/peers/configs.json (llama; kv_heads < heads is grouped-query attention). */

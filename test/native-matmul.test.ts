@@ -179,6 +179,8 @@ describe.skipIf(!registered.ok)("native matMul", () => {
       [[3, 200, 301], [250, 301], false, true],
       [[2, 300, 129], [2, 300, 77], true, false],
       [[1, 64, 700], [5, 700, 64], false, false],
+      // B packed once and shared by the threads, in two column blocks (k * n over gemm.cc's kSharedBFloats).
+      [[200, 300], [300, 28000], false, false],
     ];
     for (const [aShape, bShape, transposeA, transposeB] of cases) {
       const a = tf.randomUniform(aShape, -1, 1);

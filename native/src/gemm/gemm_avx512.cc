@@ -61,13 +61,15 @@ struct Avx512Kernel {
 #include "gemm_driver.h"
 
 void run(const llm2llm::GemmBlock& block) { run_block<Avx512Kernel>(block); }
+void run_packed_b(const llm2llm::GemmBlock& block, const float* packed_b) { run_block_packed_b<Avx512Kernel>(block, packed_b); }
 
 }  // namespace
 
 namespace llm2llm {
 const GemmKernel& gemm_kernel_avx512() {
   static const GemmKernel kernel{"AVX-512 FMA", Avx512Kernel::MR, Avx512Kernel::NR,
-                                 Avx512Kernel::MC, Avx512Kernel::KC, Avx512Kernel::NC, run};
+                                 Avx512Kernel::MC, Avx512Kernel::KC, Avx512Kernel::NC, run,
+                                 pack_b<Avx512Kernel>, run_packed_b};
   return kernel;
 }
 }  // namespace llm2llm

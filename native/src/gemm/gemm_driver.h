@@ -126,3 +126,18 @@ void run_block(const llm2llm::GemmBlock& g) {
     }
   }
 }
+
+// run_block with B already packed for every depth block (GemmKernel::run_packed_b): only A is packed
+// here, once per (row block, depth block). Same arithmetic as run_block, so the same bits.
+template <class K>
+void run_block_packed_b(const llm2llm::GemmBlock& g, const float* packed_b) {
+  const ptrdiff_t n_padded = (g.n + K::NR - 1) / K::NR * K::NR;
+  for (int pc = 0; pc < g.k; pc += K::KC) {
+    const int kc = min_int(K::KC, g.k - pc);
+    for (int ic = 0; ic < g.m; ic += K::MC) {
+      const int mc = min_int(K::MC, g.m - ic);
+      pack_a<K>(g.a + ic * g.rsa + pc * g.csa, g.rsa, g.csa, mc, kc, g.pack_a);
+      macro_kernel<K>(g.pack_a, packed_b + pc * n_padded, g.c + ic * g.ldc, g.ldc, mc, g.n, kc, pc > 0 || g.accumulate);
+    }
+  }
+}
