@@ -95,19 +95,29 @@ export class LocalTeacher implements Teacher {
   /** Runs every request, N at a time; results in request order, `onDone` as each finishes. */
   async complete(requests: TeacherRequest[], onDone?: (done: TeacherCompletion) => void): Promise<TeacherCompletion[]> {
     if (this.disposed) throw new Error("LocalTeacher.complete after dispose");
-    if (this.sharePrefix && requests.length > 1) {
-      const prompts = requests.map((request) => renderedTokens(this.model, this.chatWrapper, chatHistory(request)));
-      await primeSequences(
-        this.chats.map((chat) => chat.sequence),
-        sharedPrefix(prompts),
-        this.prefixStats,
-      );
-    }
+    if (this.sharePrefix && requests.length > 1) await this.primeSharedPrefix(requests);
     return runPool(requests, this.chats.length, async (request, _index, slot) => {
       const completion = await this.completeOne(this.chats[slot]!, request);
       onDone?.(completion);
       return completion;
     });
+  }
+
+  /** Puts the batch's shared prompt prefix in every sequence (sharedPrefix.ts), evaluating it at most once. */
+  private async primeSharedPrefix(requests: TeacherRequest[]): Promise<void> {
+    const prompts = requests.map((request) => renderedTokens(this.model, this.chatWrapper, chatHistory(request)));
+    const prefix = sharedPrefix(prompts);
+    // A prefix that does not fit leaves each request to fail (or shift) on its own, as without sharing.
+    if (prefix.length >= this.context.contextSize) return;
+    try {
+      await primeSequences(
+        this.chats.map((chat) => chat.sequence),
+        prefix,
+        this.prefixStats,
+      );
+    } catch {
+      // Only a speed-up: LlamaChat re-evaluates whatever a sequence lacks, so the requests still run as they would without it.
+    }
   }
 
   private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {
