@@ -1,11 +1,19 @@
 /**
  * `npm run bench -- teacher [--json] [--model teacher.gguf] [--prompts 16] [--max-tokens 128] [--threads T]
- *                          [--rounds 3] [--no-random-model]`
+ *                          [--rounds 3] [--no-random-model] [--parallel 8] [--modes structured,free-text]
+ *                          [--no-sweep] [--no-vs-sequential] [--with-unshared]`
  *
- * The local teacher's throughput with N = 1, 4, 8 parallel sequences in one context, on the same prompts
- * (the paper's augmentation prompts for GSM8K-style seeds) and the same model, in one run: completion
- * tokens/s and prompts/s, each as a ratio to N = 1; then the JSON-schema grammar's overhead (structured vs
- * free text at the same N).
+ * 1. vs sequential (the headline, `speedup_vs_sequential`): on a memory-bound teacher — a ≥ 400 MB random
+ *    Q4_0 llama written by the project's GGUF writer for the run (n_embd 2048, 16 blocks), or --model — the
+ *    project's teacher (N = --parallel sequences, shared prefix) against a plain loop of node-llama-cpp
+ *    LlamaChatSession prompts on one sequence, same prompts, budget, sampling and grammar; completion
+ *    tokens/s of each, the prompt tokens each made llama.cpp evaluate, and what a prompt token and a decode
+ *    step cost on the model now (benchmarks/teacher/vsSequential.ts), to say where the time goes. Also the
+ *    teacher with prefix sharing off (--with-unshared), to show what sharing alone is worth at N sequences.
+ * 2. sweep: the local teacher's throughput with N = 1, 4, 8 parallel sequences in one context, on the same prompts
+ *    (the paper's augmentation prompts for GSM8K-style seeds) and the same model, in one run: completion
+ *    tokens/s and prompts/s, each as a ratio to N = 1; then the JSON-schema grammar's overhead (structured vs
+ *    free text at the same N).
  *
  * Models: the project's toy teacher when it has been built (models/toy-teacher.gguf), else the shared fixture
  * llama-2-tiny-random.gguf (or --model). The fixture is so small (n_embd 8, one block) that a token costs
@@ -14,8 +22,8 @@
  * n_embd 512, the toy ~1,265-token vocabulary, Q4_0), written by the project's GGUF writer to a temporary file,
  * where the forward pass dominates as it does for a real teacher. Every result row names its model.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlamaCpp } from "../src/backend/llamaCpp.js";
@@ -27,6 +35,7 @@ import { augmentationRequest } from "../src/teacher/prompts/augmentationRequest.
 import { GgmlType } from "../src/gguf/index.js";
 import { writeRandomModel } from "../test/helpers/randomModel.js";
 import { describeMachine, type Machine } from "./machine.js";
+import { probeCosts, runSequentialBaseline, runTeacher, type ModelCosts, type RunMeasure } from "./teacher/vsSequential.js";
 import type { Benchmark } from "./main.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,8 +64,31 @@ interface TeacherResult {
   /** Free-text tokens/s over structured tokens/s, per N: what the grammar costs. */
   grammar_overhead: { model: string; parallel: number; free_tokens_per_s: number; structured_tokens_per_s: number; ratio: number }[];
   goal: { description: string; speedup_at_8: Record<string, number> };
+  /** The headline: the project's teacher ÷ the sequential LlamaChatSession loop, completion tokens/s, on the memory-bound model (first mode). */
+  speedup_vs_sequential?: number;
+  vs_sequential?: VsSequentialRow[];
   machine: Machine;
   [field: string]: unknown;
+}
+
+interface VsSequentialRow {
+  model: string;
+  model_bytes: number;
+  mode: "free-text" | "structured";
+  prompts: number;
+  max_tokens: number;
+  parallel: number;
+  teacher: Omit<RunMeasure, "texts"> & { prefix_tokens: number; prefix_copies: number };
+  teacher_no_prefix_sharing?: Omit<RunMeasure, "texts">;
+  sequential: Omit<RunMeasure, "texts">;
+  speedup_vs_sequential: number;
+  /** Prompts whose completion text the two runs wrote alike (same seeds; batched arithmetic may round differently). */
+  same_texts: number;
+  costs: ModelCosts;
+  /** Seconds each run would take at the probed costs: prompt tokens ÷ rate + decode steps × step time. */
+  predicted_seconds: { teacher: number; sequential: number };
+  /** The machine's load average (1 min) before and after the row: other work shares the cores. */
+  load_average: [number, number];
 }
 
 function option(args: string[], name: string): string | undefined {
@@ -92,6 +124,53 @@ async function writeMidSizeModel(dir: string): Promise<{ model: string; note: st
   return { model, note: "random llama written by the project's GGUF writer for this run: 6 blocks, n_embd 512, ff 1536, Q4_0 (a typical teacher quantization), toy ~1,265-token vocabulary (12 MB)" };
 }
 
+/** A memory-bound teacher: 16 blocks of n_embd 2048 in Q4_0 (465 MB), where a decode step reads every weight. */
+async function writeMemoryBoundModel(dir: string): Promise<{ model: string; note: string }> {
+  const vocab = path.join(repoRoot, "models/toy-vocab.gguf");
+  if (!existsSync(vocab)) throw new UsageError("models/toy-vocab.gguf is missing: pass --model <gguf> for the memory-bound teacher");
+  const model = path.join(dir, "random-llama-2048x16.gguf");
+  await writeRandomModel(model, { architecture: "llama", type: GgmlType.Q4_0, vocabPath: vocab, nEmbd: 2048, nLayer: 16, nHead: 16, nHeadKv: 16, nFf: 5632, seed: 7 });
+  return { model, note: "random llama written by the project's GGUF writer for this run: 16 blocks, n_embd 2048, ff 5632, Q4_0, toy ~1,265-token vocabulary (465 MB)" };
+}
+
+async function vsSequential(model: string, requests: TeacherRequest[], mode: VsSequentialRow["mode"], parallel: number, threads: number | undefined, maxTokens: number, withUnshared: boolean, log: (line: string) => void): Promise<VsSequentialRow> {
+  const options = { threads, contextSize: 2048 };
+  const loadBefore = loadavg()[0]!;
+  const costs = await probeCosts(model, parallel, options);
+  log(`  costs now: ${costs.prompt_tokens_per_s.toFixed(1)} prompt tokens/s, decode step ${costs.decode_step_ms_1.toFixed(0)} ms (1 sequence), ${costs.decode_step_ms_n.toFixed(0)} ms (${parallel} in one batch)`);
+  // The teacher first: the baseline then runs with whatever the teacher warmed (page cache), not the reverse.
+  const { texts: teacherTexts, ...teacher } = await runTeacher(model, requests, parallel, options);
+  log(`  teacher N=${parallel}: ${teacher.tokens} tokens in ${teacher.seconds.toFixed(1)} s = ${teacher.tokens_per_s.toFixed(2)} tokens/s (${teacher.prompt_tokens_evaluated} prompt tokens evaluated, prefix ${teacher.prefix_tokens} copied ${teacher.prefix_copies}x)`);
+  const { texts: sequentialTexts, ...sequential } = await runSequentialBaseline(model, requests, options);
+  log(`  sequential LlamaChatSession: ${sequential.tokens} tokens in ${sequential.seconds.toFixed(1)} s = ${sequential.tokens_per_s.toFixed(2)} tokens/s (${sequential.prompt_tokens_evaluated} prompt tokens evaluated)`);
+  let unshared: Omit<RunMeasure, "texts"> | undefined;
+  if (withUnshared) {
+    const { texts: _texts, ...rest } = await runTeacher(model, requests, parallel, { ...options, sharePrefix: false });
+    unshared = rest;
+    log(`  teacher N=${parallel} without prefix sharing: ${rest.tokens_per_s.toFixed(2)} tokens/s (${rest.prompt_tokens_evaluated} prompt tokens evaluated)`);
+  }
+  const decodeSteps = (m: Omit<RunMeasure, "texts">, perStep: number) => m.sampled_tokens_evaluated / perStep;
+  return {
+    model: path.basename(model),
+    model_bytes: statSync(model).size,
+    mode,
+    prompts: requests.length,
+    max_tokens: maxTokens,
+    parallel,
+    teacher,
+    ...(unshared ? { teacher_no_prefix_sharing: unshared } : {}),
+    sequential,
+    speedup_vs_sequential: teacher.tokens_per_s / sequential.tokens_per_s,
+    same_texts: teacherTexts.filter((t, i) => t === sequentialTexts[i]).length,
+    costs,
+    predicted_seconds: {
+      teacher: teacher.prompt_tokens_evaluated / costs.prompt_tokens_per_s + (decodeSteps(teacher, parallel) * costs.decode_step_ms_n) / 1000,
+      sequential: sequential.prompt_tokens_evaluated / costs.prompt_tokens_per_s + (decodeSteps(sequential, 1) * costs.decode_step_ms_1) / 1000,
+    },
+    load_average: [loadBefore, loadavg()[0]!],
+  };
+}
+
 /** GSM8K-style seeds made up for the benchmark: varied numbers and names, so prompts differ. */
 function seeds(count: number): Example[] {
   const names = ["Ava", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana"];
@@ -124,7 +203,7 @@ function displayName(model: string): string {
 }
 
 const teacherBenchmark: Benchmark<TeacherResult> = {
-  description: "local teacher tokens/s and prompts/s at N = 1, 4, 8 parallel sequences, and the JSON-schema grammar's overhead",
+  description: "local teacher vs a sequential LlamaChatSession loop on a memory-bound model; tokens/s at N = 1, 4, 8 and the grammar's overhead",
   async run(args, log) {
     const promptCount = positiveInt(args, "prompts", 16);
     const maxTokens = positiveInt(args, "max-tokens", 128);
@@ -140,10 +219,25 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
       seeds(promptCount).map((seed) => augmentationRequest(task, seed, { k: 1, structured, sampling, iteration: 0 }).request);
     const requests = { "free-text": build(false), structured: build(true) };
 
-    const models = [chooseModel(args)];
+    const parallelVs = positiveInt(args, "parallel", 8);
+    const modes = (option(args, "modes") ?? "structured,free-text").split(",").map((m) => m.trim());
+    for (const mode of modes) if (mode !== "structured" && mode !== "free-text") throw new UsageError(`--modes: expected structured and/or free-text, got ${mode}`);
+
+    const models = args.includes("--no-sweep") ? [] : [chooseModel(args)];
     const scratch = mkdtempSync(path.join(tmpdir(), "llm2llm-bench-teacher-"));
     try {
-      if (!args.includes("--no-random-model")) {
+      const vsRows: VsSequentialRow[] = [];
+      if (!args.includes("--no-vs-sequential")) {
+        const given = option(args, "model");
+        const memoryBound = given ? { model: given, note: "given with --model" } : await writeMemoryBoundModel(scratch);
+        log(`vs sequential on ${displayName(memoryBound.model)}: ${memoryBound.note}`);
+        for (const mode of modes as VsSequentialRow["mode"][]) {
+          log(` ${mode}, ${promptCount} prompts, ${maxTokens} tokens each at most, N = ${parallelVs}`);
+          vsRows.push(await vsSequential(memoryBound.model, requests[mode], mode, parallelVs, threads, maxTokens, args.includes("--with-unshared"), log));
+          log(`  speedup_vs_sequential ${vsRows.at(-1)!.speedup_vs_sequential.toFixed(2)}`);
+        }
+      }
+      if (models.length > 0 && !args.includes("--no-random-model")) {
         const midSize = await writeMidSizeModel(scratch);
         if (midSize) models.push(midSize);
       }
@@ -184,6 +278,7 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
         results: rows,
         grammar_overhead,
         goal: { description: "free-text tokens/s at N = 8 at least 3x N = 1 (per model)", speedup_at_8: speedupAt8 },
+        ...(vsRows.length > 0 ? { speedup_vs_sequential: vsRows[0]!.speedup_vs_sequential, vs_sequential: vsRows } : {}),
         machine,
       };
     } finally {
@@ -191,9 +286,13 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
     }
   },
   table(result) {
+    const vs = (result.vs_sequential ?? []).flatMap((r) => [
+      [r.model, r.mode, `${r.parallel} (ours)`, r.prompts, r.teacher.tokens, r.teacher.seconds.toFixed(2), r.teacher.tokens_per_s.toFixed(1), (r.prompts / r.teacher.seconds).toFixed(2), `${r.speedup_vs_sequential.toFixed(2)}x seq`, ""],
+      [r.model, r.mode, "1 (LlamaChatSession loop)", r.prompts, r.sequential.tokens, r.sequential.seconds.toFixed(2), r.sequential.tokens_per_s.toFixed(1), (r.prompts / r.sequential.seconds).toFixed(2), "1.00x seq", ""],
+    ]);
     return {
       header: ["model", "mode", "N", "prompts", "tokens", "seconds", "tokens/s", "prompts/s", "x N=1", "grammar cost"],
-      rows: result.results.map((r) => [
+      rows: [...vs, ...result.results.map((r) => [
         r.model,
         r.mode,
         r.parallel,
@@ -204,7 +303,7 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
         r.prompts_per_s.toFixed(2),
         r.speedup_vs_n1.toFixed(2),
         r.mode === "structured" ? `${result.grammar_overhead.find((g) => g.model === r.model && g.parallel === r.parallel)!.ratio.toFixed(2)}x slower` : "",
-      ]),
+      ])],
     };
   },
 };

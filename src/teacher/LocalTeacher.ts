@@ -1,14 +1,17 @@
 /**
  * A teacher LLM run locally by llama.cpp (node-llama-cpp): one model, ONE context with N parallel sequences,
  * one LlamaChat per sequence. A batch of requests runs N at a time, each on its own sequence; llama.cpp
- * evaluates the N sequences' tokens together in one batch per step, which is where the speedup comes from.
+ * evaluates the N sequences' tokens together in one batch per step, so a memory-bound teacher reads its
+ * weights once for N tokens. The prompt prefix every request shares (system prompt, worked example) is
+ * evaluated once and copied to the other sequences (sharedPrefix.ts); each sequence then evaluates only its
+ * request's own tokens, and later requests on it reuse the prefix from its KV cache.
  *
  * Structured requests are constrained by node-llama-cpp's JSON-schema grammar, so each completion parses.
  * Sampling is per request (temperature / top-p / top-k / seed / max tokens); the seed goes to llama.cpp's
  * sampler as given, so the same request gives the same text on any sequence.
  */
 import { existsSync } from "node:fs";
-import { LlamaChat, type ChatHistoryItem, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
+import { LlamaChat, type ChatHistoryItem, type ChatWrapper, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError } from "../errors.js";
 import { UntokenizableTextError, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
@@ -16,6 +19,7 @@ import type { Teacher, TeacherCompletion, TeacherRequest } from "../seams.js";
 import { chatWrapperFor } from "./chatWrapper.js";
 import { sha256OfFile } from "./fileHash.js";
 import { runPool } from "./runPool.js";
+import { primeSequences, renderedTokens, sharedPrefix, type PrefixStats } from "./sharedPrefix.js";
 import type { LocalTeacherOptions } from "./types.js";
 
 const DEFAULT_PARALLEL = 4;
@@ -24,6 +28,7 @@ const DEFAULT_CONTEXT = 2048;
 export class LocalTeacher implements Teacher {
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private disposed = false;
+  private readonly prefixStats: PrefixStats = { prefixTokens: 0, prefixTokensEvaluated: 0, prefixCopies: 0 };
   /** The chat wrapper resolved from the GGUF (`General` when the file has no chat template). */
   readonly chatWrapperName: string;
 
@@ -34,6 +39,8 @@ export class LocalTeacher implements Teacher {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly chats: LlamaChat[],
+    private readonly chatWrapper: ChatWrapper,
+    private readonly sharePrefix: boolean,
   ) {
     this.chatWrapperName = chats[0]!.chatWrapper.wrapperName;
   }
@@ -53,7 +60,7 @@ export class LocalTeacher implements Teacher {
       });
       const chatWrapper = chatWrapperFor(model, options.chatWrapper);
       const chats = Array.from({ length: parallel }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper }));
-      return new LocalTeacher(id, llama, model, context, chats);
+      return new LocalTeacher(id, llama, model, context, chats, chatWrapper, options.sharePrefix ?? true);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -73,14 +80,45 @@ export class LocalTeacher implements Teacher {
   }
 
 
+  /**
+   * Tokens llama.cpp has evaluated so far, summed over the sequences: `input` (prompt tokens, without logits)
+   * and `output` (tokens sampled from); plus what the shared prefix saved. For benchmarks and tests.
+   */
+  get evaluationStats(): { inputTokens: number; outputTokens: number } & PrefixStats {
+    const meters = this.chats.map((chat) => chat.sequence.tokenMeter);
+    return {
+      inputTokens: meters.reduce((sum, m) => sum + m.usedInputTokens, 0),
+      outputTokens: meters.reduce((sum, m) => sum + m.usedOutputTokens, 0),
+      ...this.prefixStats,
+    };
+  }
+
   /** Runs every request, N at a time; results in request order, `onDone` as each finishes. */
   async complete(requests: TeacherRequest[], onDone?: (done: TeacherCompletion) => void): Promise<TeacherCompletion[]> {
     if (this.disposed) throw new Error("LocalTeacher.complete after dispose");
+    if (this.sharePrefix && requests.length > 1) await this.primeSharedPrefix(requests);
     return runPool(requests, this.chats.length, async (request, _index, slot) => {
       const completion = await this.completeOne(this.chats[slot]!, request);
       onDone?.(completion);
       return completion;
     });
+  }
+
+  /** Puts the batch's shared prompt prefix in every sequence (sharedPrefix.ts), evaluating it at most once. */
+  private async primeSharedPrefix(requests: TeacherRequest[]): Promise<void> {
+    const prompts = requests.map((request) => renderedTokens(this.model, this.chatWrapper, chatHistory(request)));
+    const prefix = sharedPrefix(prompts);
+    // A prefix that does not fit leaves each request to fail (or shift) on its own, as without sharing.
+    if (prefix.length >= this.context.contextSize) return;
+    try {
+      await primeSequences(
+        this.chats.map((chat) => chat.sequence),
+        prefix,
+        this.prefixStats,
+      );
+    } catch {
+      // Only a speed-up: LlamaChat re-evaluates whatever a sequence lacks, so the requests still run as they would without it.
+    }
   }
 
   private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {

@@ -12,6 +12,11 @@ export interface LocalTeacherOptions {
   threads?: number;
   /** Chat template; default "auto" (from the GGUF, GeneralChatWrapper when it has none). */
   chatWrapper?: ChatWrapperChoice;
+  /**
+   * Evaluate the prompt prefix a batch's requests share once and copy it to every sequence. Default true;
+   * false only to measure or test what it saves (outputs are the same either way).
+   */
+  sharePrefix?: boolean;
 }
 
 export interface EndpointTeacherOptions {
