@@ -90,7 +90,7 @@ describe("prompt hashes and request seeds", () => {
     expect(new Set(seeds).size).toBe(200);
     for (const seed of seeds) expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31).toBe(true);
     const first = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0 });
-    const retry = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0, round: 1 });
+    const retry = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0, requestIndex: 1 });
     expect(first.request.sampling.seed).toBe(requestSeed(5, first.request.id));
     expect(retry.request.sampling.seed).not.toBe(first.request.sampling.seed);
   });

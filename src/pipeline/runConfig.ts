@@ -33,6 +33,10 @@ export const runConfigSchema = z
     iterations: z.number().int().min(1).default(5),
     /** New examples the teacher writes per source example. */
     k: z.number().int().min(1).default(1),
+    /** Teacher rounds per iteration at most: sources still short of k are asked again (with the kept ones shown). */
+    augmentRounds: z.number().int().min(1).default(3),
+    /** One-shot ablation: total new examples, spread evenly over the sources (default k·(iterations−1) per source). */
+    oneShotExamples: z.number().int().min(1).optional(),
     seed: z.number().int().default(0),
     /** Which examples go to the teacher (pipeline/sourceSelection.ts). */
     sources: z.enum(["wrong", "all"]).default("wrong"),
