@@ -134,7 +134,7 @@ async function evaluations(run: RunDirectory, t: number, parts: LoopParts, confi
         observer.stage(t, name, examples.length);
         await run.event({ t, stage: name, event: "start" });
         const started = Date.now();
-        const evaluated = await evaluateStudent(student, parts.task, examples, config.evalMaxTokens, () => observer.progress(1));
+        const evaluated = await evaluateStudent(student, parts.task, examples, { mode: config.evalSampling, seed: config.seed, maxTokens: config.evalMaxTokens }, () => observer.progress(1));
         await run.writeJsonl(run.file(t, file), evaluated.map(evaluationRow));
         await run.event({ t, stage: name, event: "end", seconds: (Date.now() - started) / 1000, examples: examples.length });
       }

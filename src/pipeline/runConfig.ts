@@ -56,6 +56,8 @@ export const runConfigSchema = z
     teacherParallel: z.number().int().positive().default(4),
     evalParallel: z.number().int().positive().default(8),
     evalMaxTokens: z.number().int().positive().default(128),
+    /** Student evaluation: greedy, or the paper's sampling (temperature 0.7, top-p 0.9, a seed per example). */
+    evalSampling: z.enum(["greedy", "paper"]).default("greedy"),
   })
   .strict()
   .refine((c) => c.teacher !== undefined || (c.teacherUrl !== undefined && c.teacherModel !== undefined), {

@@ -47,13 +47,13 @@ export class TfjsStudentGenerator implements StudentGenerator {
     return new TfjsStudentGenerator(model, tokenizer, adapter, options.adapterScale ?? 1, true);
   }
 
-  async generate(prompts: string[], sampling: SamplingOptions, onDone?: (index: number) => void): Promise<string[]> {
+  async generate(prompts: string[], sampling: SamplingOptions | readonly SamplingOptions[], onDone?: (index: number) => void): Promise<string[]> {
     const lora = this.adapter?.forwardMap(this.adapterScale);
     const results: string[] = [];
     for (const [index, prompt] of prompts.entries()) {
       const promptTokens = this.tokenizer.tokenize(prompt);
       const { tokens } = generate(this.model, promptTokens, {
-        ...sampling,
+        ...(Array.isArray(sampling) ? sampling[index]! : (sampling as SamplingOptions)),
         ...(lora ? { lora } : {}),
         isEndOfGeneration: (token) => this.tokenizer.isEndOfGeneration(token),
       });
