@@ -4,8 +4,9 @@
  * The paper's comparisons on the embedded toy world, each with several seeds (mean and spread):
  *   seed-only   fine-tuning on the seed set alone (iteration 0 of the LLM2LLM run: the same training)
  *   llm2llm     iterative, targeted augmentation, the student retrained from the base each iteration
- *   one-shot    the same amount of new data asked for at once, after iteration 0 (k scaled so the number of
- *               new examples matches the llm2llm run's; both train sizes are reported)
+ *   one-shot    the same amount of new data asked for at once, after iteration 0: the llm2llm run's total of
+ *               new examples, spread over iteration 0's wrong examples and filled by retry rounds (both
+ *               totals are reported)
  *   continuous  llm2llm, but each iteration continues from the previous iteration's adapter
  * Runs go to runs/ablations/<task>/<variant>-s<seed>/ and resume, so an interrupted benchmark picks up where it
  * stopped. The paper's orderings are checked and stated, held or not: llm2llm > one-shot, llm2llm ≥ continuous.
@@ -31,7 +32,7 @@ interface AblationRow {
   variant: Variant;
   test_accuracy_mean: number;
   test_accuracy_std: number;
-  per_seed: { seed: number; test_accuracy: number; train_size: number }[];
+  per_seed: { seed: number; test_accuracy: number; train_size: number; new_examples: number }[];
 }
 
 interface AblationResult extends Record<string, unknown> {
@@ -102,15 +103,16 @@ const ablations: Benchmark<AblationResult> = {
       const llm2llm = await runVariant(task, seed, { iterations }, "llm2llm", log);
       const first = llm2llm[0]!;
       const last = llm2llm.at(-1)!;
-      perVariant.get("seed-only")!.push({ seed, test_accuracy: first.test_accuracy, train_size: first.train_size });
-      perVariant.get("llm2llm")!.push({ seed, test_accuracy: last.test_accuracy, train_size: last.train_size });
-      // One-shot gets about as many new examples as llm2llm kept in all, asked for from iteration 0's wrong examples.
+      const row = (m: IterationMetrics) => ({ seed, test_accuracy: m.test_accuracy, train_size: m.train_size, new_examples: m.train_size - first.train_size });
+      perVariant.get("seed-only")!.push(row(first));
+      perVariant.get("llm2llm")!.push(row(last));
+      // One-shot is asked for exactly as many new examples as llm2llm kept in all, from iteration 0's wrong examples.
       const newExamples = last.train_size - first.train_size;
-      const k = Math.max(1, Math.round(newExamples / Math.max(1, first.sources)));
-      const oneShot = await runVariant(task, seed, { iterations: 2, oneShot: true, k }, "one-shot", log);
-      perVariant.get("one-shot")!.push({ seed, test_accuracy: oneShot.at(-1)!.test_accuracy, train_size: oneShot.at(-1)!.train_size });
+      const oneShot = await runVariant(task, seed, { iterations: 2, oneShot: true, ...(newExamples > 0 ? { oneShotExamples: newExamples } : {}) }, "one-shot", log);
+      perVariant.get("one-shot")!.push(row(oneShot.at(-1)!));
+      log(`  seed ${seed}: new examples llm2llm ${newExamples}, one-shot ${oneShot[0]!.kept} (asked for ${oneShot[0]!.wanted}, ${oneShot[0]!.rounds_used} rounds)`);
       const continuous = await runVariant(task, seed, { iterations, continueFromPrevious: true }, "continuous", log);
-      perVariant.get("continuous")!.push({ seed, test_accuracy: continuous.at(-1)!.test_accuracy, train_size: continuous.at(-1)!.train_size });
+      perVariant.get("continuous")!.push(row(continuous.at(-1)!));
     }
 
     const results = variants.map((variant) => {
@@ -132,13 +134,14 @@ const ablations: Benchmark<AblationResult> = {
   },
   table(result) {
     return {
-      header: ["variant", "test acc mean", "spread (sd)", "per seed", "train sizes"],
+      header: ["variant", "test acc mean", "spread (sd)", "per seed", "train sizes", "new examples"],
       rows: result.results.map((r) => [
         r.variant,
         `${(100 * r.test_accuracy_mean).toFixed(1)}%`,
         `${(100 * r.test_accuracy_std).toFixed(1)}`,
         r.per_seed.map((s) => `${(100 * s.test_accuracy).toFixed(0)}%`).join(" "),
         r.per_seed.map((s) => s.train_size).join(" "),
+        r.per_seed.map((s) => s.new_examples).join(" "),
       ]),
     };
   },

@@ -92,6 +92,7 @@ export interface Teacher {
 /** Generates student completions for prompts: llama.cpp with an adapter, or the tfjs student. */
 export interface StudentGenerator {
   readonly engine: string;
-  generate(prompts: string[], sampling: SamplingOptions, onDone?: (index: number) => void): Promise<string[]>;
+  /** `sampling`: one for every prompt, or one per prompt (the paper's evaluation seeds each example). */
+  generate(prompts: string[], sampling: SamplingOptions | readonly SamplingOptions[], onDone?: (index: number) => void): Promise<string[]>;
   dispose(): Promise<void>;
 }

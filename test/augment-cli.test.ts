@@ -27,7 +27,8 @@ writeFileSync(wrongFile, WRONG.map((r) => JSON.stringify(r)).join("\n") + "\n");
 /** Bounded by a kill, so a hung teacher fails the test instead of hanging it. */
 const cli = (args: string[], timeoutMs = 120_000) => runCli(args, { killAfterMs: timeoutMs });
 
-const common = ["augment", "--task", "gsm8k", "--wrong", wrongFile, "--k", "2", "--seed", "11", "--json"];
+// One round: these tests count the requests of a single pass (retry rounds: augment-retry.test.ts).
+const common = ["augment", "--task", "gsm8k", "--wrong", wrongFile, "--k", "2", "--seed", "11", "--rounds", "1", "--json"];
 const local = ["--teacher", tinyRandomLlama, "--threads", "1", "--parallel", "3"];
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import type { Teacher, TeacherCompletion, TeacherRequest } from "../src/seams.js";
 import { resolveTask } from "../src/tasks/resolveTask.js";
-import { augmentWithTeacher } from "../src/teacher/augmentWithTeacher.js";
+import { augmentWithTeacher, splitAsk } from "../src/teacher/augmentWithTeacher.js";
 
 /** A teacher at the seam: answers every request with correct, distinct examples and records what it was asked. */
 function recordingTeacher(promptStyle: "paper" | "compact"): Teacher & { requests: TeacherRequest[] } {
@@ -56,5 +56,27 @@ describe("augmentWithTeacher: requests per wrong example", () => {
     expect(new Set(teacher.requests.map((r) => r.sampling.seed)).size).toBe(6);
     expect(outcome.kept).toHaveLength(6);
     expect(outcome.kept.filter((e) => e.provenance?.sourceId === "seed-1")).toHaveLength(3);
+  });
+
+  it("splits a large ask (one-shot, large k) into requests of at most maxExamplesPerRequest, as even as possible", async () => {
+    expect(splitAsk(10, 4)).toEqual([4, 3, 3]);
+    expect(splitAsk(8, 4)).toEqual([4, 4]);
+    expect(splitAsk(3, 4)).toEqual([3]);
+    expect(splitAsk(0, 4)).toEqual([]);
+    const teacher = recordingTeacher("paper");
+    const outcome = await augmentWithTeacher(teacher, sources, { ...options, k: 10, maxExamplesPerRequest: 4 });
+    const counts = teacher.requests.map((r) => (r.jsonSchema as { properties: { examples: { minItems: number } } }).properties.examples.minItems);
+    expect(counts).toEqual([4, 3, 3, 4, 3, 3]);
+    expect(new Set(teacher.requests.map((r) => r.sampling.seed)).size).toBe(6);
+    expect(outcome.kept).toHaveLength(20);
+    expect(outcome).toMatchObject({ wanted: 20, roundsUsed: 1, requestsPerRound: [6], shortSources: 0 });
+  });
+
+  it("a source's own count overrides k (the one-shot ablation spreads a total)", async () => {
+    const teacher = recordingTeacher("paper");
+    const outcome = await augmentWithTeacher(teacher, [{ ...sources[0]!, count: 5 }, { ...sources[1]!, count: 1 }], options);
+    expect(outcome.kept.filter((e) => e.provenance?.sourceId === "seed-1")).toHaveLength(5);
+    expect(outcome.kept.filter((e) => e.provenance?.sourceId === "seed-2")).toHaveLength(1);
+    expect(outcome.wanted).toBe(6);
   });
 });

@@ -56,15 +56,15 @@ function makeParts(log: { teacherPrompts: string[]; trainedOn: string[][] }, cra
     async augment(_teacher, sources, { k, iteration }) {
       maybeCrash("augment", iteration);
       for (const s of sources) log.teacherPrompts.push(s.example.question);
-      const kept = sources.flatMap(({ example }) =>
-        Array.from({ length: k }, (_, i) => ({
+      const kept = sources.flatMap(({ example, count }) =>
+        Array.from({ length: count ?? k }, (_, i) => ({
           id: `${example.id}-aug-${iteration}-${i}`,
           question: `${example.question} variant ${iteration}.${i}`,
           answer: example.answer,
           provenance: { sourceId: example.id, iteration, teacherId: "memory-teacher", promptHash: "h", sampling: { maxTokens: 1 } },
         })),
       );
-      return { kept, dropped: { dedup: 1 }, prompts: sources.length, teacherTokens: 0, seconds: 0 };
+      return { kept, dropped: { dedup: 1 }, prompts: sources.length, teacherTokens: 0, seconds: 0, wanted: kept.length, roundsUsed: 1, requestsPerRound: [sources.length], shortSources: 0, missingExamples: 0 };
     },
   };
 }
@@ -115,6 +115,18 @@ describe("the LLM2LLM loop", () => {
     const metrics = await runLoop(parseRunConfig({ ...baseConfig, iterations: 4, oneShot: true }, "test"), run, makeParts(log), seedSet, testSet, silentObserver);
     expect(metrics).toHaveLength(2);
     expect(metrics[0]!.kept).toBe(6 * 3);
+  });
+
+  it("one-shot with a total spreads exactly that many new examples over the sources, and metrics say what was asked", async () => {
+    const log = { teacherPrompts: [] as string[], trainedOn: [] as string[][] };
+    const run = await freshRun();
+    const metrics = await runLoop(parseRunConfig({ ...baseConfig, iterations: 2, oneShot: true, oneShotExamples: 14 }, "test"), run, makeParts(log), seedSet, testSet, silentObserver);
+    expect(metrics[0]!.kept).toBe(14);
+    expect(metrics[0]).toMatchObject({ wanted: 14, rounds_used: 1, teacher_requests: 6, short_sources: 0, missing_examples: 0 });
+    const perSource = new Map<string, number>();
+    for (const e of await run.readJsonl<Example>(run.file(0, "augmented.jsonl"))) perSource.set(e.provenance!.sourceId, (perSource.get(e.provenance!.sourceId) ?? 0) + 1);
+    expect([...perSource.values()]).toEqual([3, 3, 2, 2, 2, 2]);
+    expect(JSON.parse(await readFile(run.file(0, "augment-rounds.json"), "utf8"))).toMatchObject({ wanted: 14, requests_per_round: [6] });
   });
 
   it("resumes after a crash at any stage to the same files as an uninterrupted run", async () => {

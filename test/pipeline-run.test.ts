@@ -15,6 +15,7 @@ import { runCli } from "./helpers/runCli.js";
 import { startScriptedTeacher, type ScriptedTeacherServer } from "./helpers/scriptedTeacherServer.js";
 
 const skip = skipWithout("fixtures");
+const toyStudent = path.join(repoRoot, "models/toy-student.gguf");
 let dir: string;
 let teacher: ScriptedTeacherServer;
 
@@ -52,6 +53,8 @@ beforeAll(async () => {
   await writeFile(path.join(dir, "math-test.jsonl"), await lines("datasets/toy-math/test.jsonl", 5));
   await writeFile(path.join(dir, "intent-seed.jsonl"), await lines("datasets/toy-intents/seed.jsonl", 6));
   await writeFile(path.join(dir, "intent-test.jsonl"), await lines("datasets/toy-intents/test.jsonl", 5));
+  await writeFile(path.join(dir, "toy-seed.jsonl"), await lines("datasets/toy-math/seed.jsonl", 12));
+  await writeFile(path.join(dir, "toy-test.jsonl"), await lines("datasets/toy-math/test.jsonl", 12));
   await writeFile(path.join(dir, "mc-seed.jsonl"), mcExamples(0));
   await writeFile(path.join(dir, "mc-test.jsonl"), mcExamples(100));
 });
@@ -153,6 +156,44 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
     }
     expect(await readFile(path.join(resumed, "metrics.json"), "utf8")).toBe(await readFile(path.join(reference, "metrics.json"), "utf8"));
   });
+
+  // On a trained student (the committed toy student), whose answers are real text, so evaluation decides which
+  // seed examples reach the teacher: two uninterrupted runs are identical file for file, and a run killed
+  // mid-way and resumed is identical to them; greedy and with the paper's seeded sampling. Small sets, 2 iterations.
+  for (const evalSampling of ["greedy", "paper"] as const) {
+    it(`trained toy student, --eval-sampling ${evalSampling}: two runs identical, killed-and-resumed identical to them`, async () => {
+      const config = await writeConfig(`toy-${evalSampling}`, {
+        student: toyStudent, task: "gsm8k", seedData: "toy-seed.jsonl", testData: "toy-test.jsonl", evalSampling, evalMaxTokens: 32,
+        train: { epochs: 2, batchSize: 4, rank: 4, alpha: 8, maxLength: 160 },
+      });
+      const [first, second, resumed] = ["a", "b", "killed"].map((name) => path.join(dir, `run-toy-${evalSampling}-${name}`));
+      const started = Date.now();
+      expect((await cli(["run", "--config", config, "--out", first, "--json"])).code).toBe(0);
+      const duration = Date.now() - started;
+      expect((await cli(["run", "--config", config, "--out", second, "--json"])).code).toBe(0);
+      let kills = 0;
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const result = await cli(["run", "--config", config, "--out", resumed, "--json"], 1500 + Math.random() * duration * 0.7);
+        if (result.signal !== "SIGKILL") break;
+        kills++;
+      }
+      if (!existsSync(path.join(resumed, "report.html"))) expect((await cli(["run", "--config", config, "--out", resumed, "--json"])).code).toBe(0);
+      expect(kills).toBeGreaterThanOrEqual(1);
+
+      const seedEval = (await readFile(path.join(first, "iterations/0/eval-seed.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      // A trained student: real answers, some right and some wrong (so evaluation decides what the teacher sees).
+      expect(seedEval.some((r) => /####/.test(r.prediction))).toBe(true);
+      for (const other of [second, resumed]) {
+        for (const t of [0, 1]) {
+          for (const file of await readdir(path.join(first, "iterations", String(t)))) {
+            const [a, b] = await Promise.all([readFile(path.join(first, "iterations", String(t), file)), readFile(path.join(other, "iterations", String(t), file))]);
+            expect(sha256(b), `${path.basename(other)}: iterations/${t}/${file} (${kills} kills)`).toBe(sha256(a));
+          }
+        }
+        expect(await readFile(path.join(other, "metrics.json"), "utf8")).toBe(await readFile(path.join(first, "metrics.json"), "utf8"));
+      }
+    }, 600_000);
+  }
 });
 
 function sha256(data: Buffer): string {

@@ -90,7 +90,7 @@ describe("prompt hashes and request seeds", () => {
     expect(new Set(seeds).size).toBe(200);
     for (const seed of seeds) expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31).toBe(true);
     const first = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0 });
-    const retry = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0, round: 1 });
+    const retry = augmentationRequest(gsm8k, mathSeed, { k: 1, structured: false, sampling, iteration: 0, requestIndex: 1 });
     expect(first.request.sampling.seed).toBe(requestSeed(5, first.request.id));
     expect(retry.request.sampling.seed).not.toBe(first.request.sampling.seed);
   });
@@ -133,4 +133,29 @@ describe("compact prompt style (small teachers trained on the request turn alone
     expect(compact.request.jsonSchema).toEqual(paper.request.jsonSchema);
     expect(compact.promptHash).not.toBe(paper.promptHash);
   });
+});
+
+describe("a retry continues the conversation with the kept examples (the official encode_prompt(current_keep))", () => {
+  const other: Record<string, Example> = {
+    math: { id: "x", question: "Tom has 3 boxes of 4 pens. How many pens does he have?", answer: "3 * 4 = 12\n#### 12" },
+    classification: { id: "x", question: "put on something by nina simone", answer: "PlayMusic" },
+    "multiple choice": { id: "x", question: "The court found that the lease ...", choices: ["v", "w", "x", "y", "z"], answer: "B" },
+  };
+  for (const [name, task, seed] of [["math", gsm8k, mathSeed], ["classification", snips, intentSeed], ["multiple choice", casehold, caseSeed]] as const) {
+    for (const structured of [false, true]) {
+      it(`${name}, ${structured ? "structured" : "free text"}: the earlier answer is the kept examples, parseable, then "generate N more, different"`, () => {
+        const earlier = [seed];
+        const built = augmentationRequest(task, other[name]!, { k: 3, structured, sampling, iteration: 0, requestIndex: 2, earlier });
+        const messages = built.request.messages;
+        expect(messages.at(-3)!.content).toMatch(/Please generate 1 similar/);
+        expect(messages.at(-1)!.content).toMatch(/^Now generate 3 more \w+ .*different from the ones you just generated/);
+        expect(built.request.id).toBe("it0:x:2");
+        const result = augmentFilter([{ seed: other[name]!, text: messages.at(-2)!.content, format: built.format, provenance: { iteration: 0, teacherId: "t", promptHash: built.promptHash, sampling } }], {
+          task,
+          existingQuestions: [],
+        });
+        expect(result.kept.map((e) => e.question)).toEqual([seed.question]);
+      });
+    }
+  }
 });

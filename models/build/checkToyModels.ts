@@ -93,7 +93,7 @@ async function trainAndTest(modelPath: string, task: Task, train: Example[], tes
   const examples = train.map((e, i) => ({ prompt: task.formatPrompt(e), completion: task.formatCompletion(e), line: i + 1 }));
   const { summary } = await trainAdapterFile({ modelPath, examples, dataFile: name, outPath: adapter, maxLength: 256, training: { seed: 0, ...training } });
   const student = await LlamaCppStudentGenerator.load({ modelPath, adapterPath: adapter, parallel: 8 });
-  const evaluated = await evaluateStudent(student, task, test, 64);
+  const evaluated = await evaluateStudent(student, task, test, { mode: "greedy", seed: 0, maxTokens: 64 });
   await student.dispose();
   const perSkill: Record<string, string> = {};
   for (const skill of [...new Set(testSkills)].sort()) {

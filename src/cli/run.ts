@@ -17,7 +17,7 @@ const flagToKey = {
   student: "student", teacher: "teacher", "teacher-url": "teacherUrl", "teacher-model": "teacherModel", task: "task",
   "seed-data": "seedData", "test-data": "testData", iterations: "iterations", k: "k", seed: "seed", sources: "sources",
   "one-shot": "oneShot", continue: "continueFromPrevious", "augment-all": "augmentAll", structured: "structured",
-  "teacher-parallel": "teacherParallel", "eval-parallel": "evalParallel", "eval-max-tokens": "evalMaxTokens",
+  "teacher-parallel": "teacherParallel", rounds: "augmentRounds", "one-shot-examples": "oneShotExamples", "eval-parallel": "evalParallel", "eval-max-tokens": "evalMaxTokens", "eval-sampling": "evalSampling",
 } as const;
 const trainFlagToKey = { rank: "rank", alpha: "alpha", dropout: "dropout", lr: "learningRate", epochs: "epochs", batch: "batchSize", "max-len": "maxLength" } as const;
 
@@ -42,12 +42,15 @@ export const runCommand: CommandModule = {
         seed: { type: "number", describe: "random seed (default 0)" },
         sources: { type: "string", choices: ["wrong", "all"], describe: "which evaluated examples go to the teacher (default wrong)" },
         "one-shot": { type: "boolean", describe: "ablation: all augmentation in one round" },
+        "one-shot-examples": { type: "number", describe: "one-shot: total new examples, spread over the sources (default k·(iterations−1) each)" },
+        rounds: { type: "number", describe: "teacher rounds per iteration while a source has fewer than k kept (default 3)" },
         continue: { type: "boolean", describe: "ablation: train from the previous iteration's adapter instead of the base" },
         "augment-all": { type: "boolean", describe: "ablation: wrong augmented examples become sources too" },
         structured: { type: "boolean", describe: "JSON-schema-constrained teacher output (default true; --no-structured for free text)" },
         "teacher-parallel": { type: "number", describe: "parallel teacher sequences" },
         "eval-parallel": { type: "number", describe: "parallel evaluation sequences" },
         "eval-max-tokens": { type: "number", describe: "max tokens per student answer" },
+        "eval-sampling": { type: "string", choices: ["greedy", "paper"], describe: "student evaluation: greedy (default) or the paper's (temperature 0.7, top-p 0.9, a seed per example from --seed and its id)" },
         rank: { type: "number", describe: "LoRA rank" },
         alpha: { type: "number", describe: "LoRA alpha" },
         dropout: { type: "number", describe: "LoRA dropout" },

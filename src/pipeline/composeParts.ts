@@ -84,12 +84,14 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         structured: config.structured,
         sampling: { ...config.teacherSampling, seed: config.seed },
         existing,
+        rounds: config.augmentRounds,
         onProgress: (p) => {
           observer.progress(p.promptsDone - done);
           done = p.promptsDone;
         },
       });
-      return { kept: outcome.kept, dropped: outcome.dropped, prompts: outcome.prompts, teacherTokens: outcome.teacherTokens, seconds: outcome.seconds };
+      const { kept, dropped, prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples } = outcome;
+      return { kept, dropped, prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples };
     },
   };
 }

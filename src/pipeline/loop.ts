@@ -7,7 +7,7 @@
  *     W_t   = wrong(S_t, D0)             seed set only (all of D with --augment-all)
  *     acc_t = accuracy(S_t, T)           reported only; T never feeds training or prompts
  *     if t == n-1: break
- *     A_t   = filter(teacher(W_t, k))    k new examples per wrong example
+ *     A_t   = filter(teacher(W_t, k))    k new examples per wrong example (bounded retry rounds fill k)
  *     D     = D ∪ A_t
  *
  * Each stage writes one file of runs/<name>/iterations/<t>/ atomically; a stage whose file exists is done, so a
@@ -30,11 +30,28 @@ export interface IterationMetrics {
   sources: number;
   kept: number;
   dropped: Record<string, number>;
+  /** New examples asked for (k per source; the one-shot ablation's total), teacher requests, retry rounds
+   *  used, and the sources still short of k after the last round with the examples they miss. */
+  wanted: number;
+  teacher_requests: number;
+  rounds_used: number;
+  short_sources: number;
+  missing_examples: number;
 }
+
+/** What the augment stage saves beside augmented.jsonl, so a resumed run reports the same numbers. */
+interface AugmentStageResult {
+  kept: Example[];
+  dropped: Record<string, number>;
+  rounds: AugmentRounds;
+}
+type AugmentRounds = Pick<IterationMetrics, "wanted" | "teacher_requests" | "rounds_used" | "short_sources" | "missing_examples"> & { requests_per_round: number[] };
+const noRounds: AugmentRounds = { wanted: 0, teacher_requests: 0, rounds_used: 0, short_sources: 0, missing_examples: 0, requests_per_round: [] };
 
 export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopParts, seedSet: Example[], testSet: Example[], observer: LoopObserver): Promise<IterationMetrics[]> {
   const iterations = config.oneShot ? Math.min(2, config.iterations) : config.iterations;
-  // One-shot ablation: the same total number of new examples, asked for all at once after iteration 0.
+  // One-shot ablation: the same total number of new examples, asked for all at once after iteration 0:
+  // k·(n−1) per source, or `oneShotExamples` spread evenly over the sources (the bench passes the iterative run's total).
   const k = config.oneShot ? config.k * Math.max(1, config.iterations - 1) : config.k;
   const history: IterationMetrics[] = [];
   let data = seedSet;
@@ -51,28 +68,33 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
 
     let kept: Example[] = [];
     let dropped: Record<string, number> = {};
+    let rounds = noRounds;
     const sources = sourceSelectors[config.sources].select(sourceEval);
     if (!isLast && !(config.oneShot && t > 0)) {
-      const result = await stage(
+      const result = await stage<AugmentStageResult>(
         run, t, "augmented.jsonl", observer, "augment",
         async () => {
-          if (sources.length === 0) return { kept: [] as Example[], dropped: {} };
+          if (sources.length === 0) return { kept: [] as Example[], dropped: {}, rounds: noRounds };
           const teacher = await parts.openTeacher();
           try {
             const answers = new Map(sourceEval.map((e) => [e.example.id, e.prediction]));
-            const requests = sources.map((example) => ({ example, studentAnswer: answers.get(example.id) ?? "" }));
+            const counts = config.oneShot && config.oneShotExamples !== undefined ? spreadEvenly(config.oneShotExamples, sources.length) : undefined;
+            const requests = sources.map((example, i) => ({ example, studentAnswer: answers.get(example.id) ?? "", ...(counts ? { count: counts[i]! } : {}) }));
             const r = await parts.augment(teacher, requests, { k, iteration: t, existing: data });
+            const rounds: AugmentRounds = { wanted: r.wanted, teacher_requests: r.prompts, rounds_used: r.roundsUsed, short_sources: r.shortSources, missing_examples: r.missingExamples, requests_per_round: r.requestsPerRound };
             await run.writeJson(run.file(t, "augment-drops.json"), r.dropped);
-            return { kept: r.kept, dropped: r.dropped };
+            await run.writeJson(run.file(t, "augment-rounds.json"), rounds);
+            return { kept: r.kept, dropped: r.dropped, rounds };
           } finally {
             await teacher.dispose();
           }
         },
         (r) => run.writeJsonl(run.file(t, "augmented.jsonl"), r.kept),
-        async (f) => ({ kept: await run.readJsonl<Example>(f), dropped: await readDrops(run, t) }),
+        async (f) => ({ kept: await run.readJsonl<Example>(f), dropped: await readDrops(run, t), rounds: await readRounds(run, t) }),
       );
       kept = result.kept;
       dropped = result.dropped;
+      rounds = result.rounds;
     }
 
     const metrics: IterationMetrics = {
@@ -83,6 +105,11 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
       sources: sources.length,
       kept: kept.length,
       dropped,
+      wanted: rounds.wanted,
+      teacher_requests: rounds.teacher_requests,
+      rounds_used: rounds.rounds_used,
+      short_sources: rounds.short_sources,
+      missing_examples: rounds.missing_examples,
     };
     await run.writeJson(run.file(t, "metrics.json"), metrics);
     history.push(metrics);
@@ -107,7 +134,7 @@ async function evaluations(run: RunDirectory, t: number, parts: LoopParts, confi
         observer.stage(t, name, examples.length);
         await run.event({ t, stage: name, event: "start" });
         const started = Date.now();
-        const evaluated = await evaluateStudent(student, parts.task, examples, config.evalMaxTokens, () => observer.progress(1));
+        const evaluated = await evaluateStudent(student, parts.task, examples, { mode: config.evalSampling, seed: config.seed, maxTokens: config.evalMaxTokens }, () => observer.progress(1));
         await run.writeJsonl(run.file(t, file), evaluated.map(evaluationRow));
         await run.event({ t, stage: name, event: "end", seconds: (Date.now() - started) / 1000, examples: examples.length });
       }
@@ -147,6 +174,19 @@ async function stageOnce(run: RunDirectory, t: number, file: "adapter.gguf", obs
   const started = Date.now();
   const detail = await compute();
   await run.event({ t, stage: name, event: "end", seconds: (Date.now() - started) / 1000, detail });
+}
+
+async function readRounds(run: RunDirectory, t: number): Promise<AugmentRounds> {
+  try {
+    return await run.readJson<AugmentRounds>(run.file(t, "augment-rounds.json"));
+  } catch {
+    return noRounds;
+  }
+}
+
+/** `total` as `parts` counts that differ by at most one, the larger ones first (10 over 4: 3, 3, 2, 2). */
+export function spreadEvenly(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
 async function readDrops(run: RunDirectory, t: number): Promise<Record<string, number>> {

@@ -19,6 +19,12 @@ export interface AugmentResult {
   prompts: number;
   teacherTokens: number;
   seconds: number;
+  /** New examples asked for in all, retry rounds used, requests per round, and what is still missing. */
+  wanted: number;
+  roundsUsed: number;
+  requestsPerRound: number[];
+  shortSources: number;
+  missingExamples: number;
 }
 
 export interface LoopParts {
@@ -29,10 +35,10 @@ export interface LoopParts {
   openStudent(adapterPath: string): Promise<StudentGenerator>;
   /** Loads the teacher; the caller disposes it before training, so one model is resident at a time. */
   openTeacher(): Promise<Teacher>;
-  /** Asks the teacher for k new examples per source example and filters them against `existing`. */
+  /** Asks the teacher for k new examples per source example (or the source's own `count`) and filters them against `existing`. */
   augment(
     teacher: Teacher,
-    sources: { example: Example; studentAnswer: string }[],
+    sources: { example: Example; studentAnswer: string; count?: number }[],
     options: { k: number; iteration: number; existing: Example[] },
   ): Promise<AugmentResult>;
 }

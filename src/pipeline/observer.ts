@@ -44,7 +44,8 @@ export class TerminalObserver implements LoopObserver {
     this.last = m;
     process.stderr.write(
       `[iteration ${m.t + 1}/${this.iterations}] seed accuracy ${percent(m.seed_accuracy)}, test accuracy ${percent(m.test_accuracy)}, ` +
-        `train size ${m.train_size}, wrong ${m.sources}, new examples kept ${m.kept}\n`,
+        `train size ${m.train_size}, wrong ${m.sources}, new examples kept ${m.kept}` +
+        (m.wanted ? ` of ${m.wanted} (${m.rounds_used} teacher rounds${m.short_sources ? `, ${m.short_sources} sources short by ${m.missing_examples}` : ""})` : "") + "\n",
     );
   }
 

@@ -33,6 +33,10 @@ export const runConfigSchema = z
     iterations: z.number().int().min(1).default(5),
     /** New examples the teacher writes per source example. */
     k: z.number().int().min(1).default(1),
+    /** Teacher rounds per iteration at most: sources still short of k are asked again (with the kept ones shown). */
+    augmentRounds: z.number().int().min(1).default(3),
+    /** One-shot ablation: total new examples, spread evenly over the sources (default k·(iterations−1) per source). */
+    oneShotExamples: z.number().int().min(1).optional(),
     seed: z.number().int().default(0),
     /** Which examples go to the teacher (pipeline/sourceSelection.ts). */
     sources: z.enum(["wrong", "all"]).default("wrong"),
@@ -52,6 +56,8 @@ export const runConfigSchema = z
     teacherParallel: z.number().int().positive().default(4),
     evalParallel: z.number().int().positive().default(8),
     evalMaxTokens: z.number().int().positive().default(128),
+    /** Student evaluation: greedy, or the paper's sampling (temperature 0.7, top-p 0.9, a seed per example). */
+    evalSampling: z.enum(["greedy", "paper"]).default("greedy"),
   })
   .strict()
   .refine((c) => c.teacher !== undefined || (c.teacherUrl !== undefined && c.teacherModel !== undefined), {

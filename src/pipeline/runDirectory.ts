@@ -9,7 +9,7 @@ import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeJsonAtomic, writeJsonlAtomic } from "../util/atomicWrite.js";
 
-export type IterationFile = "train.jsonl" | "adapter.gguf" | "eval-seed.jsonl" | "eval-train.jsonl" | "eval-test.jsonl" | "augmented.jsonl" | "augment-drops.json" | "metrics.json";
+export type IterationFile = "train.jsonl" | "adapter.gguf" | "eval-seed.jsonl" | "eval-train.jsonl" | "eval-test.jsonl" | "augmented.jsonl" | "augment-drops.json" | "augment-rounds.json" | "metrics.json";
 
 export class RunDirectory {
   constructor(readonly root: string) {}

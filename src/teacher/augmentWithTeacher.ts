@@ -3,19 +3,32 @@
  * similar …"), the teacher runs them as a batch, and the filters of src/augment (parse → validate → verify
  * → dedup) keep what is good, each kept example with its provenance.
  *
+ * k is filled as the official code fills it: a seed example with fewer than k kept gets another round (at most
+ * `rounds`), which shows the teacher the examples kept so far as its earlier answer and asks for the missing
+ * ones, different; when nothing was kept yet it is asked afresh (a new request id, so a new sampling seed).
+ * Large asks (one-shot, large k) are split into requests of at most `maxExamplesPerRequest` examples, so no
+ * completion has to hold more than its token budget allows.
+ *
  * Completions arrive in any order (N sequences, M connections), but are filtered in request order, so dedup
- * — which keeps the first of two near-copies — gives the same data however the batch was scheduled. Seed
- * examples that got fewer than k survive into another round (`rounds`), as the official code asks again.
+ * — which keeps the first of two near-copies — gives the same data however the batch was scheduled.
  */
 import { augmentFilter, type DropNote, type LengthBounds, type TeacherOutput } from "../augment/index.js";
 import type { Example, SamplingOptions, Task, Teacher, TeacherCompletion } from "../seams.js";
 import { augmentationRequest, requestProvenance, type AugmentationRequest, type TeacherPromptStyle } from "./prompts/augmentationRequest.js";
+
+/** Requests per seed example at most, unless told otherwise (the official code asks until k are kept). */
+export const DEFAULT_AUGMENT_ROUNDS = 3;
+/** Examples one request asks for at most, unless told otherwise (the official code asks for at most 10, with
+ *  2149 completion tokens); the run plans it from the examples' token lengths and the teacher's budget. */
+export const DEFAULT_MAX_EXAMPLES_PER_REQUEST = 4;
 
 export interface AugmentSource {
   /** A seed example the student got wrong. */
   example: Example;
   /** What the student answered (shown to the teacher with `includeStudentAnswer`). */
   studentAnswer?: string;
+  /** New examples wanted for this source; default the options' k (the one-shot ablation spreads a total). */
+  count?: number;
 }
 
 export interface AugmentOptions {
@@ -29,8 +42,10 @@ export interface AugmentOptions {
   /** Data so far (D), whose questions new ones must not near-copy; the sources' own questions always count. */
   existing?: readonly Example[];
   includeStudentAnswer?: boolean;
-  /** Requests per seed example at most (another round only for seeds still short of k). Default 1. */
+  /** Rounds at most: another round only for sources still short of k. Default DEFAULT_AUGMENT_ROUNDS. */
   rounds?: number;
+  /** Examples asked for in one request at most; a larger ask is split. Default DEFAULT_MAX_EXAMPLES_PER_REQUEST. */
+  maxExamplesPerRequest?: number;
   bounds?: LengthBounds;
   dedupThreshold?: number;
   onProgress?: (progress: AugmentProgress) => void;
@@ -60,15 +75,35 @@ export interface AugmentOutcome {
   seconds: number;
   /** The first drops with details, for a person reading the log. */
   notes: DropNote[];
+  /** New examples asked for in all (Σ per source of k, or of its own count). */
+  wanted: number;
+  /** Rounds that ran (1 when every source was filled at once). */
+  roundsUsed: number;
+  /** Requests sent in each round. */
+  requestsPerRound: number[];
+  /** Sources still short of k after the last round, and how many examples they miss together. */
+  shortSources: number;
+  missingExamples: number;
+}
+
+interface SourceState {
+  source: AugmentSource;
+  wanted: number;
+  kept: Example[];
+  /** Requests sent for this source so far (the next request's index). */
+  requests: number;
 }
 
 export async function augmentWithTeacher(teacher: Teacher, sources: readonly AugmentSource[], options: AugmentOptions): Promise<AugmentOutcome> {
   const started = performance.now();
   const k = Math.max(1, Math.floor(options.k));
   const unique = [...new Map(sources.map((s) => [s.example.id, s])).values()];
+  const states = new Map<string, SourceState>(unique.map((source) => [source.example.id, { source, wanted: Math.max(0, Math.floor(source.count ?? k)), kept: [], requests: 0 }]));
   const questionsSoFar = [...(options.existing ?? []).map((e) => e.question), ...unique.map((s) => s.example.question)];
-  const keptBySeed = new Map<string, number>();
-  const outcome: AugmentOutcome = { kept: [], dropped: {}, prompts: 0, teacherTokens: 0, candidates: 0, seconds: 0, notes: [] };
+  const outcome: AugmentOutcome = {
+    kept: [], dropped: {}, prompts: 0, teacherTokens: 0, candidates: 0, seconds: 0, notes: [],
+    wanted: [...states.values()].reduce((sum, s) => sum + s.wanted, 0), roundsUsed: 0, requestsPerRound: [], shortSources: 0, missingExamples: 0,
+  };
   const progress = (promptsDone: number, promptsTotal: number): void =>
     options.onProgress?.({
       promptsDone,
@@ -79,31 +114,33 @@ export async function augmentWithTeacher(teacher: Teacher, sources: readonly Aug
       seconds: (performance.now() - started) / 1000,
     });
 
-  const rounds = Math.max(1, Math.floor(options.rounds ?? 1));
+  const rounds = Math.max(1, Math.floor(options.rounds ?? DEFAULT_AUGMENT_ROUNDS));
+  const promptStyle = options.promptStyle ?? teacher.promptStyle;
+  // A compact-style teacher is a small model trained to write one example per request, from the request turn
+  // alone: it gets one request per missing example, and a retry is a fresh request (no conversation).
+  const perRequest = promptStyle === "compact" ? 1 : Math.max(1, Math.floor(options.maxExamplesPerRequest ?? DEFAULT_MAX_EXAMPLES_PER_REQUEST));
   for (let round = 0; round < rounds; round++) {
-    const pending = unique.filter((s) => (keptBySeed.get(s.example.id) ?? 0) < k);
+    const pending = [...states.values()].filter((s) => s.kept.length < s.wanted);
     if (pending.length === 0) break;
-    const promptStyle = options.promptStyle ?? teacher.promptStyle;
-    const built = pending.flatMap((source) => {
-      const missing = k - (keptBySeed.get(source.example.id) ?? 0);
-      // A compact-style teacher is a small model trained to write one example per request: ask it `missing`
-      // times (each request its own id, so its own sampling seed) instead of once for `missing` examples.
-      const asks = promptStyle === "compact" ? Array.from({ length: missing }, (_, j) => ({ count: 1, round: round * k + j })) : [{ count: missing, round }];
-      return asks.map((ask) =>
-        augmentationRequest(options.task, source.example, {
-          k: ask.count,
+    const built = pending.flatMap((state) =>
+      splitAsk(state.wanted - state.kept.length, perRequest).map((count) =>
+        augmentationRequest(options.task, state.source.example, {
+          k: count,
           structured: options.structured,
           sampling: options.sampling,
           iteration: options.iteration,
-          round: ask.round,
-          studentAnswer: options.includeStudentAnswer ? source.studentAnswer : undefined,
+          requestIndex: state.requests++,
+          studentAnswer: options.includeStudentAnswer ? state.source.studentAnswer : undefined,
+          ...(promptStyle !== "compact" && state.kept.length > 0 ? { earlier: [...state.kept] } : {}),
           bounds: options.bounds,
           promptStyle,
         }),
-      );
-    });
+      ),
+    );
+    outcome.roundsUsed = round + 1;
+    outcome.requestsPerRound.push(built.length);
     const promptsBefore = outcome.prompts;
-    const inOrder = new InOrderFilter(built, (chunk) => filterChunk(chunk, teacher.id, options, questionsSoFar, keptBySeed, k, outcome));
+    const inOrder = new InOrderFilter(built, (chunk) => filterChunk(chunk, teacher.id, options, questionsSoFar, states, outcome));
     progress(promptsBefore, promptsBefore + built.length);
     const seen = new Set<string>();
     const arrived = (completion: TeacherCompletion): void => {
@@ -123,8 +160,22 @@ export async function augmentWithTeacher(teacher: Teacher, sources: readonly Aug
     inOrder.flush();
     progress(outcome.prompts, outcome.prompts);
   }
+  for (const state of states.values()) {
+    const missing = state.wanted - state.kept.length;
+    if (missing > 0) {
+      outcome.shortSources++;
+      outcome.missingExamples += missing;
+    }
+  }
   outcome.seconds = (performance.now() - started) / 1000;
   return outcome;
+}
+
+/** `count` examples as requests of at most `perRequest` each, as even as possible (10 by 4: 4, 3, 3). */
+export function splitAsk(count: number, perRequest: number): number[] {
+  if (count <= 0) return [];
+  const parts = Math.ceil(count / perRequest);
+  return Array.from({ length: parts }, (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0));
 }
 
 type Arrived = { built: AugmentationRequest; completion: TeacherCompletion };
@@ -171,8 +222,7 @@ function filterChunk(
   teacherId: string,
   options: AugmentOptions,
   questionsSoFar: string[],
-  keptBySeed: Map<string, number>,
-  k: number,
+  states: Map<string, SourceState>,
   outcome: AugmentOutcome,
 ): void {
   const outputs: TeacherOutput[] = chunk.map(({ built, completion }) => ({
@@ -186,7 +236,6 @@ function filterChunk(
   const result = augmentFilter(outputs, {
     task: options.task,
     existingQuestions: questionsSoFar,
-    maxPerSeed: k,
     bounds: options.bounds,
     dedupThreshold: options.dedupThreshold,
     ...(options.untokenizable ? { untokenizable: options.untokenizable } : {}),
@@ -195,14 +244,13 @@ function filterChunk(
   outcome.candidates += result.candidates;
   outcome.notes.push(...result.notes.slice(0, Math.max(0, 50 - outcome.notes.length)));
   for (const example of result.kept) {
-    const seedId = example.provenance!.sourceId;
-    const already = keptBySeed.get(seedId) ?? 0;
-    // A later round asks only for what is missing; a teacher that writes more than asked is cut at k.
-    if (already >= k) {
+    const state = states.get(example.provenance!.sourceId)!;
+    // Each request asks only for what is missing; a teacher that writes more than asked is cut at k.
+    if (state.kept.length >= state.wanted) {
       outcome.dropped["limit:beyond-k"] = (outcome.dropped["limit:beyond-k"] ?? 0) + 1;
       continue;
     }
-    keptBySeed.set(seedId, already + 1);
+    state.kept.push(example);
     questionsSoFar.push(example.question);
     outcome.kept.push(example);
   }

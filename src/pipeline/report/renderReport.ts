@@ -10,6 +10,13 @@ function dropSummary(dropped: Record<string, number>): string {
   return entries.length ? entries.map(([reason, n]) => `${reason}: ${n}`).join(", ") : "none";
 }
 
+/** "kept of asked, rounds, shortfall": how far the retry rounds filled k (older runs have no `wanted`). */
+function keptSummary(m: ReportData["iterations"][number]): string {
+  if (!m.wanted) return String(m.kept);
+  const short = m.short_sources ? `; ${m.short_sources} sources short by ${m.missing_examples}` : "";
+  return `${m.kept} of ${m.wanted} (${m.rounds_used} round${m.rounds_used === 1 ? "" : "s"}, ${m.teacher_requests} requests${short})`;
+}
+
 /** "passed/reached (rate)" for the verifier over the whole run, or "not reached" when nothing got that far. */
 function verifierLine(data: ReportData): string {
   const dropped: Record<string, number> = {};
@@ -30,7 +37,7 @@ function timingTable(data: ReportData): { stage: string; seconds: number }[] {
 
 export function renderHtml(data: ReportData, plotSvg: string): string {
   const rows = data.iterations
-    .map((m) => `<tr><td>${m.t}</td><td>${pct(m.seed_accuracy)}</td><td>${pct(m.test_accuracy)}</td><td>${m.train_size}</td><td>${m.sources}</td><td>${m.kept}</td><td>${h(dropSummary(m.dropped))}</td></tr>`)
+    .map((m) => `<tr><td>${m.t}</td><td>${pct(m.seed_accuracy)}</td><td>${pct(m.test_accuracy)}</td><td>${m.train_size}</td><td>${m.sources}</td><td>${h(keptSummary(m))}</td><td>${h(dropSummary(m.dropped))}</td></tr>`)
     .join("\n");
   const timings = timingTable(data).map((t) => `<tr><td>${h(t.stage)}</td><td>${t.seconds.toFixed(1)} s</td></tr>`).join("\n");
   const samples = data.samples
@@ -56,7 +63,7 @@ th{background:#f4f4f4}pre{background:#f8f8f8;padding:.5em;white-space:pre-wrap;w
 ${h(data.config.iterations ?? "?")} iterations, k = ${h(data.config.k ?? "?")}.</p>
 <h2>Accuracy</h2>
 <figure id="accuracy-plot">${plotSvg}</figure>
-<table><thead><tr><th>iteration</th><th>seed accuracy</th><th>test accuracy</th><th>train size</th><th>wrong seed examples</th><th>new examples kept</th><th>dropped (reason: count)</th></tr></thead>
+<table><thead><tr><th>iteration</th><th>seed accuracy</th><th>test accuracy</th><th>train size</th><th>wrong seed examples</th><th>new examples kept of asked (teacher rounds)</th><th>dropped (reason: count)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -77,9 +84,9 @@ export function renderMarkdown(data: ReportData): string {
     "",
     `Task **${md(data.config.task ?? "?")}**, ${md(data.config.iterations ?? "?")} iterations, k = ${md(data.config.k ?? "?")}.`,
     "",
-    "| iteration | seed accuracy | test accuracy | train size | wrong seed examples | kept | dropped |",
+    "| iteration | seed accuracy | test accuracy | train size | wrong seed examples | kept of asked (teacher rounds) | dropped |",
     "|---:|---:|---:|---:|---:|---:|---|",
-    ...data.iterations.map((m) => `| ${m.t} | ${pct(m.seed_accuracy)} | ${pct(m.test_accuracy)} | ${m.train_size} | ${m.sources} | ${m.kept} | ${md(dropSummary(m.dropped))} |`),
+    ...data.iterations.map((m) => `| ${m.t} | ${pct(m.seed_accuracy)} | ${pct(m.test_accuracy)} | ${m.train_size} | ${m.sources} | ${md(keptSummary(m))} | ${md(dropSummary(m.dropped))} |`),
     "",
     `${verifierLine(data)}.`,
     "",

@@ -47,7 +47,7 @@ export class TfjsStudentGenerator implements StudentGenerator {
     return new TfjsStudentGenerator(model, tokenizer, adapter, options.adapterScale ?? 1, true);
   }
 
-  async generate(prompts: string[], sampling: SamplingOptions, onDone?: (index: number) => void): Promise<string[]> {
+  async generate(prompts: string[], sampling: SamplingOptions | readonly SamplingOptions[], onDone?: (index: number) => void): Promise<string[]> {
     // Text the vocabulary cannot hold is an error before any generation (llama.cpp would abort on it).
     this.tokenizer.checkTexts(prompts, (i) => `evaluation prompt ${i + 1} of ${prompts.length}`);
     const lora = this.adapter?.forwardMap(this.adapterScale);
@@ -55,7 +55,7 @@ export class TfjsStudentGenerator implements StudentGenerator {
     for (const [index, prompt] of prompts.entries()) {
       const promptTokens = this.tokenizer.tokenize(prompt);
       const { tokens } = generate(this.model, promptTokens, {
-        ...sampling,
+        ...(Array.isArray(sampling) ? sampling[index]! : (sampling as SamplingOptions)),
         ...(lora ? { lora } : {}),
         isEndOfGeneration: (token) => this.tokenizer.isEndOfGeneration(token),
       });

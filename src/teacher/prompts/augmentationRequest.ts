@@ -3,6 +3,10 @@
  * (user + assistant turns), then the seed example with its answer key and "generate k similar …".
  * Structured mode asks for JSON and attaches the task kind's schema (src/augment), so a local teacher's
  * grammar — or an endpoint's `response_format` — makes every completion parse.
+ *
+ * A retry for a seed example that is still short of k continues the conversation as the official code's
+ * `encode_prompt(current_keep=…)` does: the request turn asks for as many as were kept, an assistant turn holds
+ * the examples kept so far (in the request's own format), and a last user turn asks for more, different ones.
  */
 import { augmentationJsonSchema, type LengthBounds } from "../../augment/index.js";
 import type { Example, Provenance, SamplingOptions, Task, TaskKind, TeacherRequest } from "../../seams.js";
@@ -27,8 +31,12 @@ export interface AugmentationRequestOptions {
   /** Sampling for every request; its `seed` is the run seed, from which each request's own seed is derived. */
   sampling: SamplingOptions;
   iteration: number;
-  /** Retry rounds for the same seed example get their own request id, hence their own sampling seed. */
-  round?: number;
+  /** Index of this request among the requests for the same seed example (retries, split asks): its own
+   *  request id, hence its own sampling seed. Default 0. */
+  requestIndex?: number;
+  /** Examples the teacher wrote for this seed example earlier and the filters kept: shown as its earlier
+   *  answer, and `k` more, different ones are asked for. */
+  earlier?: readonly Example[];
   /** The student's wrong answer, shown to the teacher when given. */
   studentAnswer?: string;
   /** Length bounds the schema enforces (the same the validate filter applies). */
@@ -54,7 +62,9 @@ export interface AugmentationRequest {
 
 export function augmentationRequest(task: Task, seed: Example, options: AugmentationRequestOptions): AugmentationRequest {
   const prompts = PROMPTS[task.kind];
-  const ask: TeacherRequest["messages"][number] = { role: "user", content: prompts.request(task, seed, options.k, options.studentAnswer) };
+  const earlier = options.earlier ?? [];
+  const askedFirst = earlier.length > 0 ? earlier.length : options.k;
+  const ask: TeacherRequest["messages"][number] = { role: "user", content: prompts.request(task, seed, askedFirst, options.studentAnswer) };
   let system: string | undefined;
   let messages: TeacherRequest["messages"] = [ask];
   if ((options.promptStyle ?? "paper") === "paper") {
@@ -66,7 +76,11 @@ export function augmentationRequest(task: Task, seed: Example, options: Augmenta
       ask,
     ];
   }
-  const id = `it${options.iteration}:${seed.id}:${options.round ?? 0}`;
+  if (earlier.length > 0) {
+    const answered = options.structured ? JSON.stringify({ examples: earlier.map(jsonExample) }) : prompts.freeTextList(earlier);
+    messages = [...messages, { role: "assistant", content: answered }, { role: "user", content: prompts.askForMore(task, seed, options.k) }];
+  }
+  const id = `it${options.iteration}:${seed.id}:${options.requestIndex ?? 0}`;
   const sampling: SamplingOptions = { ...options.sampling };
   if (options.sampling.seed !== undefined) sampling.seed = requestSeed(options.sampling.seed, id);
   const request: TeacherRequest = { id, ...(system === undefined ? {} : { system }), messages, sampling };
@@ -79,6 +93,11 @@ export function augmentationRequest(task: Task, seed: Example, options: Augmenta
     });
   }
   return { request, promptHash: promptHash(request), seed, format: options.structured ? "json" : "free-text" };
+}
+
+/** An example as the structured output's `examples` items are written. */
+function jsonExample(example: Example): Record<string, unknown> {
+  return example.choices ? { question: example.question, choices: example.choices, answer: example.answer } : { question: example.question, answer: example.answer };
 }
 
 /** Hash of the prompt as the teacher receives it, before any chat template. */

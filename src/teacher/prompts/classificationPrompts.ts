@@ -4,7 +4,7 @@
  * of its own (it shows the format, not the task); the system prompt lists the task's label set.
  */
 import type { Task } from "../../seams.js";
-import { outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
+import { more, outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
 
 const FREE_TEXT_FORM = "1. Sentence: [SENTENCE]\nLabel: [LABEL]";
 const JSON_FORM = '{"examples": [{"question": "[SENTENCE]", "answer": "[LABEL]"}]}';
@@ -29,6 +29,9 @@ export const classificationPrompts: KindPrompts = {
     examples: [{ question: "is there any chance of snow in Denver tomorrow morning", answer: "Weather" }],
   }),
   request: (_task, seed, k, studentAnswer) => request(seed.question, seed.answer, k, studentAnswer),
+  freeTextList: (examples) =>
+    `Here are ${plural(examples.length, "sentence")}:\n\n` + examples.map((e, i) => `${i + 1}. Sentence: ${e.question.trim()}\nLabel: ${e.answer.trim()}`).join("\n\n"),
+  askForMore: (_task, seed, k) => `Now generate ${more(k, "sentence")} with the label ${seed.answer.trim()}, different from the ones you just generated.`,
 };
 
 function request(sentence: string, label: string, k: number, studentAnswer?: string): string {

@@ -4,7 +4,7 @@
  * given the following question: … The answer key has this as the rationale and answer: … Please generate
  * N similar questions, along with the correct calculations and rationale."
  */
-import { outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
+import { more, outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
 
 const REQUIREMENTS = `You are an educational A.I. whose purpose is to take math problems that students get wrong and generate new problems to help them practice their mathematical skills. Your goal is to generate a set of new math problems that reflect the different skills and techniques found in the example problem.
 
@@ -39,6 +39,10 @@ export const mathPrompts: KindPrompts = {
     examples: [{ question: NEW_QUESTION, answer: NEW_ANSWER }],
   }),
   request: (_task, seed, k, studentAnswer) => request(seed.question, seed.answer, k, studentAnswer),
+  freeTextList: (examples) =>
+    `Here are ${plural(examples.length, "math question")}, along with the correct calculations and rationale:\n\n` +
+    examples.map((e, i) => `${i + 1}. Question: ${e.question.trim()}\nAnswer: ${e.answer.trim()}`).join("\n\n"),
+  askForMore: (_task, _seed, k) => `Now generate ${more(k, "question")} different from the ones you just generated, along with the correct calculations and rationale.`,
 };
 
 function request(question: string, answer: string, k: number, studentAnswer?: string): string {

@@ -4,7 +4,7 @@
  */
 import type { Example, Task } from "../../seams.js";
 import { LETTERS } from "../../tasks/multipleChoiceTask.js";
-import { outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
+import { more, outputInstruction, plural, studentAnswerPart, type KindPrompts } from "./types.js";
 
 const FREE_TEXT_FORM = "1. Question: [QUESTION]\n(A) [CHOICE]\n(B) [CHOICE]\n…\nAnswer: [LETTER]";
 const JSON_FORM = '{"examples": [{"question": "[QUESTION]", "choices": ["[CHOICE]", "[CHOICE]", …], "answer": "[LETTER]"}]}';
@@ -52,6 +52,10 @@ export const multipleChoicePrompts: KindPrompts = {
     };
   },
   request: (_task, seed, k, studentAnswer) => request(seed, k, studentAnswer),
+  freeTextList: (examples) =>
+    `Here are ${plural(examples.length, "question")} with their choices and the correct answers:\n\n` +
+    examples.map((e, i) => `${i + 1}. Question: ${e.question.trim()}\n${listChoices(e.choices ?? [])}\nAnswer: ${e.answer.trim()}`).join("\n\n"),
+  askForMore: (_task, _seed, k) => `Now generate ${more(k, "question")} different from the ones you just generated, each with its choices and the correct answer.`,
 };
 
 function request(seed: Example, k: number, studentAnswer?: string): string {

@@ -17,6 +17,10 @@ export interface KindPrompts {
   workedExample(task: Task, seed: Example): WorkedExample;
   /** The request for one wrong seed example: "The student was given … Please generate k similar …". */
   request(task: Task, seed: Example, k: number, studentAnswer?: string): string;
+  /** Examples the teacher wrote earlier, numbered in the free-text form (its earlier answer in a retry). */
+  freeTextList(examples: readonly Example[]): string;
+  /** The retry's last turn: "Now generate k more … different from the ones you just generated …". */
+  askForMore(task: Task, seed: Example, k: number): string;
 }
 
 /** The paper's ending for the free-text mode vs. the structured mode's JSON instruction. */
@@ -35,4 +39,9 @@ export function plural(k: number, noun: string): string {
 export function studentAnswerPart(studentAnswer: string | undefined): string {
   const answer = studentAnswer?.trim();
   return answer ? `The student answered:\n\n${answer}\n\nwhich is wrong.\n\n` : "";
+}
+
+/** "1 more question" / "2 more questions". */
+export function more(k: number, noun: string): string {
+  return `${k} more ${noun}${k === 1 ? "" : "s"}`;
 }
