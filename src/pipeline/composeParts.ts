@@ -10,10 +10,13 @@ import { loadTaskData } from "../tasks/loadTaskData.js";
 import type { TaskDefinition } from "../tasks/types.js";
 import { augmentWithTeacher } from "../teacher/augmentWithTeacher.js";
 import { openTeacher } from "../teacher/openTeacher.js";
+import type { LengthPlan } from "./lengthPlan.js";
+import { planSummary } from "./lengthPlan.js";
 import type { LoopParts } from "./loopParts.js";
 import type { LoopObserver } from "./observer.js";
 import type { RunConfig } from "./runConfig.js";
 import type { RunDirectory } from "./runDirectory.js";
+import { dropTooLongToTrain, TOO_LONG_TO_TRAIN } from "./trainLengthFilter.js";
 
 export interface RunData {
   task: TaskDefinition;
@@ -28,9 +31,11 @@ export async function loadRunData(config: RunConfig): Promise<RunData> {
   return { task: seed.task, seedSet: seed.dataset.examples, testSet: test.dataset.examples };
 }
 
-export function createLoopParts(config: RunConfig, task: TaskDefinition, run: RunDirectory, observer: LoopObserver): LoopParts {
+/** The loop's parts; every token budget and context comes from `plan` (pipeline/planRun.ts), the same numbers `run --dry-run` prints. */
+export function createLoopParts(config: RunConfig, task: TaskDefinition, run: RunDirectory, observer: LoopObserver, plan: LengthPlan): LoopParts {
   return {
     task,
+    lengths: { evalMaxTokens: plan.evalMaxTokens, trainDropped: plan.trainDropped.length, summary: planSummary(plan) },
 
     async trainStudent(data, { iteration, outAdapter, initAdapter }) {
       let barStarted = false;
@@ -39,7 +44,7 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         examples: data.map((e, i) => ({ prompt: task.formatPrompt(e), completion: task.formatCompletion(e), line: i + 1 })),
         dataFile: run.file(iteration, "train.jsonl"),
         outPath: outAdapter,
-        maxLength: config.train.maxLength,
+        maxLength: plan.trainMaxTokens,
         ...(initAdapter ? { initAdapterPath: initAdapter } : {}),
         training: {
           lora: { rank: config.train.rank, alpha: config.train.alpha, dropout: config.train.dropout, targets: config.train.targets },
@@ -58,7 +63,7 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
     },
 
     openStudent(adapterPath) {
-      return loadStudentGenerator({ engine: "llama.cpp", modelPath: config.student, adapterPath, parallel: config.evalParallel });
+      return loadStudentGenerator({ engine: "llama.cpp", modelPath: config.student, adapterPath, parallel: config.evalParallel, contextSize: plan.studentContext });
     },
 
     openTeacher() {
@@ -66,25 +71,34 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         ...(config.teacher ? { teacher: config.teacher } : {}),
         ...(config.teacherUrl ? { teacherUrl: config.teacherUrl, teacherModel: config.teacherModel } : {}),
         parallel: config.teacherParallel,
+        contextSize: plan.teacherContext,
       });
     },
 
     async augment(teacher, sources, { k, iteration, existing }) {
+      // The bar counts requests: a source may take several (compact teachers, retry rounds, split asks).
       observer.stage(iteration, "augment", sources.length);
       let done = 0;
+      // Spread in, so the option reaches augmentWithTeacher once it takes it (the split of large asks).
+      const split = { maxExamplesPerRequest: plan.maxExamplesPerRequest };
       const outcome = await augmentWithTeacher(teacher, sources, {
         task,
         k,
         iteration,
         structured: config.structured,
-        sampling: { ...config.teacherSampling, seed: config.seed },
+        sampling: { ...config.teacherSampling, maxTokens: plan.teacherMaxTokens, seed: config.seed },
         existing,
+        ...split,
         onProgress: (p) => {
+          observer.setTotal?.(p.promptsTotal);
           observer.progress(p.promptsDone - done);
           done = p.promptsDone;
         },
       });
-      return { kept: outcome.kept, dropped: outcome.dropped, prompts: outcome.prompts, teacherTokens: outcome.teacherTokens, seconds: outcome.seconds };
+      const fit = await dropTooLongToTrain(config.student, task, outcome.kept, plan.trainMaxTokens);
+      const dropped = { ...outcome.dropped };
+      if (fit.dropped > 0) dropped[TOO_LONG_TO_TRAIN] = (dropped[TOO_LONG_TO_TRAIN] ?? 0) + fit.dropped;
+      return { kept: fit.kept, dropped, prompts: outcome.prompts, teacherTokens: outcome.teacherTokens, seconds: outcome.seconds };
     },
   };
 }
