@@ -59,6 +59,11 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
           observer.progress(1);
         },
       });
+      // The plan counted every example the trainer may leave out (seed examples beyond a --max-len; augmented
+      // ones that long were dropped at augmentation): anything else left out would be lost silently.
+      if (summary.tooLong !== plan.trainDropped.length) {
+        throw new Error(`iteration ${iteration}: training left out ${summary.tooLong} examples longer than ${plan.trainMaxTokens} tokens; the length plan expected ${plan.trainDropped.length}`);
+      }
       return { finalLoss: summary.finalLoss, steps: summary.steps, tokensPerSecond: summary.tokensPerSecond, seconds: summary.seconds };
     },
 
