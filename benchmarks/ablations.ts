@@ -19,6 +19,7 @@ import * as vegaLite from "vega-lite";
 import { initBackend } from "../src/backend/tfjsBackend.js";
 import { UsageError } from "../src/errors.js";
 import { createLoopParts, loadRunData } from "../src/pipeline/composeParts.js";
+import { planRun } from "../src/pipeline/planRun.js";
 import { embeddedDefaultConfig, embeddedTasks, type EmbeddedTask } from "../src/pipeline/embeddedDefault.js";
 import { parseRunConfig, RunDirectory, runLoop, type IterationMetrics, type LoopObserver } from "../src/pipeline/index.js";
 import { describeMachine, type Machine } from "./machine.js";
@@ -62,8 +63,9 @@ async function runVariant(task: EmbeddedTask, seed: number, overrides: Record<st
     iterationDone: (m) => log(`  ${name} seed ${seed}: iteration ${m.t}: test ${(100 * m.test_accuracy).toFixed(1)}%, train size ${m.train_size}`),
     close: () => undefined,
   };
-  const { task: taskDefinition, seedSet, testSet } = await loadRunData(config);
-  return runLoop(config, run, createLoopParts(config, taskDefinition, run, observer), seedSet, testSet, observer);
+  const data = await loadRunData(config);
+  const plan = await planRun(config, data);
+  return runLoop(config, run, createLoopParts(config, data.task, run, observer, plan), data.seedSet, data.testSet, observer);
 }
 
 function meanStd(xs: number[]): [number, number] {

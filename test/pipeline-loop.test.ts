@@ -30,6 +30,7 @@ function makeParts(log: { teacherPrompts: string[]; trainedOn: string[][] }, cra
   };
   return {
     task,
+    lengths: { evalMaxTokens: 8, trainDropped: 0, summary: { train_max_tokens: 16 } },
     async trainStudent(data, { iteration, outAdapter }) {
       maybeCrash("train", iteration);
       log.trainedOn.push(data.map((d) => d.question));

@@ -62,7 +62,7 @@ function grounded(question: string, answer: string): boolean {
 async function checkTeacher(modelPath: string, task: Task, seeds: Example[]) {
   const teacher = await LocalTeacher.load({ modelPath, parallel: 4, threads: 1, contextSize: 512 });
   const schema = augmentationJsonSchema("math", { count: 1 });
-  const requests = seeds.map((seed, i) => ({ ...compactTeacherRequest(task, seed, 1), jsonSchema: schema, sampling: { ...embeddedDefaultConfig("toy-math").teacherSampling!, seed: 1000 + i } }));
+  const requests = seeds.map((seed, i) => ({ ...compactTeacherRequest(task, seed, 1), jsonSchema: schema, sampling: { maxTokens: 160, ...embeddedDefaultConfig("toy-math").teacherSampling!, seed: 1000 + i } }));
   const started = performance.now();
   const completions = await teacher.complete(requests);
   const seconds = (performance.now() - started) / 1000;

@@ -10,7 +10,11 @@ import { UsageError } from "../errors.js";
 import { changedKeys, parseRunConfig, readRunConfigFile, RunDirectory, runLoop, silentObserver, TerminalObserver, type RunConfig } from "../pipeline/index.js";
 import { createLoopParts, loadRunData } from "../pipeline/composeParts.js";
 import { percent } from "../pipeline/observer.js";
+import { planSummary } from "../pipeline/lengthPlan.js";
+import { measureRun, planFrom, planRun } from "../pipeline/planRun.js";
+import { probeRun } from "../pipeline/probe.js";
 import { writeReport } from "../pipeline/report/index.js";
+import { planText, probeText } from "./planText.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 const flagToKey = {
@@ -18,6 +22,7 @@ const flagToKey = {
   "seed-data": "seedData", "test-data": "testData", iterations: "iterations", k: "k", seed: "seed", sources: "sources",
   "one-shot": "oneShot", continue: "continueFromPrevious", "augment-all": "augmentAll", structured: "structured",
   "teacher-parallel": "teacherParallel", rounds: "augmentRounds", "one-shot-examples": "oneShotExamples", "eval-parallel": "evalParallel", "eval-max-tokens": "evalMaxTokens", "eval-sampling": "evalSampling",
+  "student-context": "studentContext", "teacher-context": "teacherContext", "max-examples-per-request": "maxExamplesPerRequest",
 } as const;
 const trainFlagToKey = { rank: "rank", alpha: "alpha", dropout: "dropout", lr: "learningRate", epochs: "epochs", batch: "batchSize", "max-len": "maxLength" } as const;
 
@@ -49,29 +54,40 @@ export const runCommand: CommandModule = {
         structured: { type: "boolean", describe: "JSON-schema-constrained teacher output (default true; --no-structured for free text)" },
         "teacher-parallel": { type: "number", describe: "parallel teacher sequences" },
         "eval-parallel": { type: "number", describe: "parallel evaluation sequences" },
-        "eval-max-tokens": { type: "number", describe: "max tokens per student answer" },
+        "eval-max-tokens": { type: "number", describe: "max tokens per student answer (default: the longest gold completion + 10%)" },
         "eval-sampling": { type: "string", choices: ["greedy", "paper"], describe: "student evaluation: greedy (default) or the paper's (temperature 0.7, top-p 0.9, a seed per example from --seed and its id)" },
+        "student-context": { type: "number", describe: "tokens per student sequence in evaluation (default: longest prompt + answer budget)" },
+        "teacher-max-tokens": { type: "number", describe: "max tokens per teacher completion (default: the examples asked, each as long as the longest source + 25%)" },
+        "teacher-context": { type: "number", describe: "tokens per teacher sequence (default: what the prompt and budget need, within the trained context)" },
+        "max-examples-per-request": { type: "number", describe: "new examples asked in one teacher request at most (default: as many as fit)" },
+        "dry-run": { type: "boolean", default: false, describe: "tokenize the data and print the plan (lengths, budgets, contexts, drops) and a time estimate; train nothing" },
+        probe: { type: "boolean", default: true, describe: "with --dry-run: time a few training steps, answers and one teacher request (--no-probe: skip)" },
         rank: { type: "number", describe: "LoRA rank" },
         alpha: { type: "number", describe: "LoRA alpha" },
         dropout: { type: "number", describe: "LoRA dropout" },
         lr: { type: "number", describe: "learning rate" },
         epochs: { type: "number", describe: "epochs per iteration" },
         batch: { type: "number", describe: "batch size" },
-        "max-len": { type: "number", describe: "max tokens per training example" },
+        "max-len": { type: "number", describe: "max tokens per training example (default: the longest seed example; longer ones are left out and counted)" },
       })
       .options(jsonOption),
   handler: async (args) => {
     const config = await buildConfig(args as Record<string, unknown>);
+    const json = Boolean(args.json);
+    if (args["dry-run"]) return dryRun(config, json, Boolean(args.probe));
     const run = new RunDirectory(String(args.out));
     await checkResume(run, config, Boolean(args.force));
+    // The plan comes before any work: a run that cannot fit its data fails here, with the example and the numbers.
+    const data = await loadRunData(config);
+    const plan = await planRun(config, data);
     await run.create();
     await run.writeJson(run.configPath, config);
+    await run.writeJson(path.join(run.root, "plan.json"), planSummary(plan));
 
-    const json = Boolean(args.json);
-    const { seedSet, testSet, task } = await loadRunData(config);
+    const { seedSet, testSet, task } = data;
     const observer = json ? silentObserver : new TerminalObserver(config.iterations);
-    const parts = createLoopParts(config, task, run, observer);
-    say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}`);
+    const parts = createLoopParts(config, task, run, observer, plan);
+    say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}\n${planText(plan)}`);
     const history = await runLoop(config, run, parts, seedSet, testSet, observer).finally(() => observer.close());
     const report = await writeReport(run);
 
@@ -85,6 +101,15 @@ export const runCommand: CommandModule = {
     say(false, `${table.join("\n")}\n\nreport: ${report.html}`);
   },
 };
+
+async function dryRun(config: RunConfig, json: boolean, probe: boolean): Promise<void> {
+  const data = await loadRunData(config);
+  const measured = await measureRun(config, data);
+  const plan = planFrom(config, measured);
+  const estimate = probe ? await probeRun(config, data, plan, measured.student) : undefined;
+  if (json) return printJson({ ...planSummary(plan), task: data.task.name, seed_examples: data.seedSet.length, test_examples: data.testSet.length, probe: estimate ?? null });
+  say(false, `llm2llm run --dry-run: task ${data.task.name}, ${data.seedSet.length} seed examples, ${data.testSet.length} test examples\n${planText(plan)}${estimate ? `\n${probeText(estimate)}` : ""}`);
+}
 
 async function buildConfig(args: Record<string, unknown>): Promise<RunConfig> {
   const fromFile = args.config ? await readRunConfigFile(String(args.config)) : {};
@@ -101,6 +126,7 @@ async function buildConfig(args: Record<string, unknown>): Promise<RunConfig> {
   const train: Record<string, unknown> = { ...((merged.train as Record<string, unknown> | undefined) ?? {}) };
   for (const [flag, key] of Object.entries(trainFlagToKey)) if (args[flag] !== undefined) train[key] = args[flag];
   if (Object.keys(train).length) merged.train = train;
+  if (args["teacher-max-tokens"] !== undefined) merged.teacherSampling = { ...((merged.teacherSampling as Record<string, unknown> | undefined) ?? {}), maxTokens: args["teacher-max-tokens"] };
   return parseRunConfig(merged, args.config ? String(args.config) : "command line");
 }
 

@@ -12,10 +12,13 @@ import { loadTaskData } from "../tasks/loadTaskData.js";
 import type { TaskDefinition } from "../tasks/types.js";
 import { augmentWithTeacher } from "../teacher/augmentWithTeacher.js";
 import { openTeacher } from "../teacher/openTeacher.js";
+import type { LengthPlan } from "./lengthPlan.js";
+import { planSummary } from "./lengthPlan.js";
 import type { LoopParts } from "./loopParts.js";
 import type { LoopObserver } from "./observer.js";
 import type { RunConfig } from "./runConfig.js";
 import type { RunDirectory } from "./runDirectory.js";
+import { dropTooLongToTrain, TOO_LONG_TO_TRAIN } from "./trainLengthFilter.js";
 
 export interface RunData {
   task: TaskDefinition;
@@ -30,9 +33,11 @@ export async function loadRunData(config: RunConfig): Promise<RunData> {
   return { task: seed.task, seedSet: seed.dataset.examples, testSet: test.dataset.examples };
 }
 
-export function createLoopParts(config: RunConfig, task: TaskDefinition, run: RunDirectory, observer: LoopObserver): LoopParts {
+/** The loop's parts; every token budget and context comes from `plan` (pipeline/planRun.ts), the same numbers `run --dry-run` prints. */
+export function createLoopParts(config: RunConfig, task: TaskDefinition, run: RunDirectory, observer: LoopObserver, plan: LengthPlan): LoopParts {
   return {
     task,
+    lengths: { evalMaxTokens: plan.evalMaxTokens, trainDropped: plan.trainDropped.length, summary: planSummary(plan) },
 
     async trainStudent(data, { iteration, outAdapter, initAdapter }) {
       let barStarted = false;
@@ -41,7 +46,7 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         examples: data.map((e, i) => ({ prompt: task.formatPrompt(e), completion: task.formatCompletion(e), line: i + 1 })),
         dataFile: run.file(iteration, "train.jsonl"),
         outPath: outAdapter,
-        maxLength: config.train.maxLength,
+        maxLength: plan.trainMaxTokens,
         ...(initAdapter ? { initAdapterPath: initAdapter } : {}),
         training: {
           lora: { rank: config.train.rank, alpha: config.train.alpha, dropout: config.train.dropout, targets: config.train.targets },
@@ -56,11 +61,16 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
           observer.progress(1);
         },
       });
+      // The plan counted every example the trainer may leave out (seed examples beyond a --max-len; augmented
+      // ones that long were dropped at augmentation): anything else left out would be lost silently.
+      if (summary.tooLong !== plan.trainDropped.length) {
+        throw new Error(`iteration ${iteration}: training left out ${summary.tooLong} examples longer than ${plan.trainMaxTokens} tokens; the length plan expected ${plan.trainDropped.length}`);
+      }
       return { finalLoss: summary.finalLoss, steps: summary.steps, tokensPerSecond: summary.tokensPerSecond, seconds: summary.seconds };
     },
 
     openStudent(adapterPath) {
-      return loadStudentGenerator({ engine: "llama.cpp", modelPath: config.student, adapterPath, parallel: config.evalParallel });
+      return loadStudentGenerator({ engine: "llama.cpp", modelPath: config.student, adapterPath, parallel: config.evalParallel, contextSize: plan.studentContext });
     },
 
     openTeacher() {
@@ -68,10 +78,12 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         ...(config.teacher ? { teacher: config.teacher } : {}),
         ...(config.teacherUrl ? { teacherUrl: config.teacherUrl, teacherModel: config.teacherModel } : {}),
         parallel: config.teacherParallel,
+        contextSize: plan.teacherContext,
       });
     },
 
     async augment(teacher, sources, { k, iteration, existing }) {
+      // The bar counts requests: a source may take several (compact teachers, retry rounds, split asks).
       observer.stage(iteration, "augment", sources.length);
       let done = 0;
       // Teacher text the student's vocabulary cannot hold (no byte fallback) is a counted drop, not a crash later.
@@ -82,16 +94,21 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
         k,
         iteration,
         structured: config.structured,
-        sampling: { ...config.teacherSampling, seed: config.seed },
+        sampling: { ...config.teacherSampling, maxTokens: plan.teacherMaxTokens, seed: config.seed },
         existing,
         rounds: config.augmentRounds,
+        maxExamplesPerRequest: plan.maxExamplesPerRequest,
         onProgress: (p) => {
+          observer.setTotal?.(p.promptsTotal);
           observer.progress(p.promptsDone - done);
           done = p.promptsDone;
         },
       });
-      const { kept, dropped, prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples } = outcome;
-      return { kept, dropped, prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples };
+      const fit = await dropTooLongToTrain(config.student, task, outcome.kept, plan.trainMaxTokens);
+      const dropped = { ...outcome.dropped };
+      if (fit.dropped > 0) dropped[TOO_LONG_TO_TRAIN] = (dropped[TOO_LONG_TO_TRAIN] ?? 0) + fit.dropped;
+      const { prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples } = outcome;
+      return { kept: fit.kept, dropped, prompts, teacherTokens, seconds, wanted, roundsUsed, requestsPerRound, shortSources, missingExamples };
     },
   };
 }

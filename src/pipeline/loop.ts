@@ -20,12 +20,15 @@ import type { RunConfig } from "./runConfig.js";
 import type { RunDirectory } from "./runDirectory.js";
 import { sourceSelectors, type EvaluatedExample } from "./sourceSelection.js";
 import type { LoopObserver } from "./observer.js";
+import { examplesPerSource } from "./planRun.js";
 
 export interface IterationMetrics {
   t: number;
   seed_accuracy: number;
   test_accuracy: number;
   train_size: number;
+  /** Examples of the training data longer than the run's training length (the trainer leaves them out). */
+  train_dropped: number;
   /** Examples sent to the teacher (wrong seed examples) and what came back. */
   sources: number;
   kept: number;
@@ -52,7 +55,7 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
   const iterations = config.oneShot ? Math.min(2, config.iterations) : config.iterations;
   // One-shot ablation: the same total number of new examples, asked for all at once after iteration 0:
   // k·(n−1) per source, or `oneShotExamples` spread evenly over the sources (the bench passes the iterative run's total).
-  const k = config.oneShot ? config.k * Math.max(1, config.iterations - 1) : config.k;
+  const k = examplesPerSource(config);
   const history: IterationMetrics[] = [];
   let data = seedSet;
 
@@ -102,6 +105,8 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
       seed_accuracy: accuracy(seedEval),
       test_accuracy: accuracy(testEval),
       train_size: data.length,
+      // Augmented examples that would not fit were dropped at augmentation: only seed examples can be left out here.
+      train_dropped: parts.lengths.trainDropped,
       sources: sources.length,
       kept: kept.length,
       dropped,
@@ -113,7 +118,7 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
     };
     await run.writeJson(run.file(t, "metrics.json"), metrics);
     history.push(metrics);
-    await run.writeJson(run.metricsPath, { iterations: history });
+    await run.writeJson(run.metricsPath, { lengths: parts.lengths.summary, iterations: history });
     observer.iterationDone(metrics);
     data = [...data, ...kept];
   }
@@ -134,7 +139,7 @@ async function evaluations(run: RunDirectory, t: number, parts: LoopParts, confi
         observer.stage(t, name, examples.length);
         await run.event({ t, stage: name, event: "start" });
         const started = Date.now();
-        const evaluated = await evaluateStudent(student, parts.task, examples, { mode: config.evalSampling, seed: config.seed, maxTokens: config.evalMaxTokens }, () => observer.progress(1));
+        const evaluated = await evaluateStudent(student, parts.task, examples, { mode: config.evalSampling, seed: config.seed, maxTokens: parts.lengths.evalMaxTokens }, () => observer.progress(1));
         await run.writeJsonl(run.file(t, file), evaluated.map(evaluationRow));
         await run.event({ t, stage: name, event: "end", seconds: (Date.now() - started) / 1000, examples: examples.length });
       }

@@ -27,8 +27,19 @@ export interface AugmentResult {
   missingExamples: number;
 }
 
+/** The numbers of the run's length plan the loop itself needs (pipeline/lengthPlan.ts). */
+export interface LoopLengths {
+  /** The student's answer budget in evaluation. */
+  evalMaxTokens: number;
+  /** Seed examples longer than the training length: in the data, left out by the trainer every iteration. */
+  trainDropped: number;
+  /** What metrics.json records under `lengths`. */
+  summary: object;
+}
+
 export interface LoopParts {
   task: Task;
+  lengths: LoopLengths;
   /** Fine-tunes a LoRA on the base student; from the base unless `initAdapter` is given (--continue). */
   trainStudent(data: Example[], options: { iteration: number; outAdapter: string; initAdapter?: string }): Promise<TrainResult>;
   /** Opens the student with an adapter for evaluation; the caller disposes it. */

@@ -6,6 +6,8 @@ export interface LoopObserver {
   /** A stage of iteration t starts; `total` is the number of progress units when known. */
   stage(t: number, name: string, total?: number): void;
   progress(units: number): void;
+  /** The current stage's total changed (augmentation learns its number of requests as it goes). */
+  setTotal?(total: number): void;
   iterationDone(metrics: IterationMetrics): void;
   close(): void;
 }
@@ -38,14 +40,19 @@ export class TerminalObserver implements LoopObserver {
     this.bar?.increment(units);
   }
 
+  setTotal(total: number): void {
+    this.bar?.setTotal(total);
+  }
+
   iterationDone(m: IterationMetrics): void {
     this.bar?.stop();
     this.bar = undefined;
     this.last = m;
     process.stderr.write(
       `[iteration ${m.t + 1}/${this.iterations}] seed accuracy ${percent(m.seed_accuracy)}, test accuracy ${percent(m.test_accuracy)}, ` +
-        `train size ${m.train_size}, wrong ${m.sources}, new examples kept ${m.kept}` +
-        (m.wanted ? ` of ${m.wanted} (${m.rounds_used} teacher rounds${m.short_sources ? `, ${m.short_sources} sources short by ${m.missing_examples}` : ""})` : "") + "\n",
+        `train size ${m.train_size}${m.train_dropped ? ` (${m.train_dropped} longer than the training length, left out)` : ""}, wrong ${m.sources}, new examples kept ${m.kept}` +
+        (m.wanted ? ` of ${m.wanted} (${m.rounds_used} teacher rounds${m.short_sources ? `, ${m.short_sources} sources short by ${m.missing_examples}` : ""})` : "") +
+        `${Object.keys(m.dropped).length ? `, dropped ${Object.entries(m.dropped).map(([reason, n]) => `${reason} ${n}`).join(", ")}` : ""}\n`,
     );
   }
 

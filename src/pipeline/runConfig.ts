@@ -14,7 +14,8 @@ export const trainOptionsSchema = z.object({
   learningRate: z.number().positive().default(2e-3),
   epochs: z.number().int().positive().default(3),
   batchSize: z.number().int().positive().default(8),
-  maxLength: z.number().int().positive().default(256),
+  /** Longest training example in tokens; default: the longest seed example (pipeline/lengthPlan.ts). */
+  maxLength: z.number().int().positive().optional(),
   /** Projections that get a LoRA (default all seven). */
   targets: z.array(z.enum(loraTargets)).min(1).default([...loraTargets]),
 });
@@ -49,15 +50,23 @@ export const runConfigSchema = z
       .object({
         temperature: z.number().min(0).default(0.7),
         topP: z.number().gt(0).max(1).default(0.9),
-        maxTokens: z.number().int().positive().default(384),
+        /** Tokens per teacher completion; default from the data (k examples as long as the longest source). */
+        maxTokens: z.number().int().positive().optional(),
       })
-      .default({ temperature: 0.7, topP: 0.9, maxTokens: 384 }),
+      .default({ temperature: 0.7, topP: 0.9 }),
     structured: z.boolean().default(true),
     teacherParallel: z.number().int().positive().default(4),
     evalParallel: z.number().int().positive().default(8),
-    evalMaxTokens: z.number().int().positive().default(128),
     /** Student evaluation: greedy, or the paper's sampling (temperature 0.7, top-p 0.9, a seed per example). */
     evalSampling: z.enum(["greedy", "paper"]).default("greedy"),
+    /** The student's answer budget; default: the longest gold completion plus a margin. */
+    evalMaxTokens: z.number().int().positive().optional(),
+    /** Tokens per student sequence in evaluation (prompt + answer); default: what the data needs. */
+    studentContext: z.number().int().positive().optional(),
+    /** Tokens per teacher sequence (local teacher); default: what the data needs, within the trained context. */
+    teacherContext: z.number().int().positive().optional(),
+    /** Examples asked for in one teacher request at most; default: as many as fit the teacher's context. */
+    maxExamplesPerRequest: z.number().int().positive().optional(),
   })
   .strict()
   .refine((c) => c.teacher !== undefined || (c.teacherUrl !== undefined && c.teacherModel !== undefined), {

@@ -36,6 +36,8 @@ export interface RandomModelSpec {
   /** No output.weight: the output projection is token_embd. */
   tiedOutput?: boolean;
   seed?: number;
+  /** `<arch>.context_length`, the trained context. Default 2048. */
+  contextLength?: number;
 }
 
 /**
@@ -155,7 +157,7 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
   const metadata = [
     ggufMetadataEntry("general.architecture", arch),
     ggufMetadataEntry("general.name", `random ${arch} ${GgmlType[type]}`),
-    ggufMetadataEntry(`${arch}.context_length`, 2048),
+    ggufMetadataEntry(`${arch}.context_length`, spec.contextLength ?? 2048),
     ggufMetadataEntry(`${arch}.embedding_length`, E),
     ggufMetadataEntry(`${arch}.block_count`, L),
     ggufMetadataEntry(`${arch}.feed_forward_length`, F),

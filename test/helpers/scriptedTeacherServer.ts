@@ -12,6 +12,8 @@ export interface ScriptedTeacherServer {
   url: string;
   /** The last user message of every request received. */
   prompts: string[];
+  /** The `max_tokens` of every request received. */
+  maxTokens: number[];
   close(): Promise<void>;
 }
 
@@ -38,11 +40,13 @@ function reply(prompt: string): object {
 
 export async function startScriptedTeacher(): Promise<ScriptedTeacherServer> {
   const prompts: string[] = [];
+  const maxTokens: number[] = [];
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk) => (body += chunk));
     req.on("end", () => {
-      const request = JSON.parse(body) as { messages: { role: string; content: string }[]; stream?: boolean };
+      const request = JSON.parse(body) as { messages: { role: string; content: string }[]; stream?: boolean; max_tokens?: number };
+      maxTokens.push(request.max_tokens ?? -1);
       const prompt = request.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
       prompts.push(prompt);
       const content = JSON.stringify({ examples: [reply(prompt)] });
@@ -53,5 +57,5 @@ export async function startScriptedTeacher(): Promise<ScriptedTeacherServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1`, prompts, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}/v1`, prompts, maxTokens, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

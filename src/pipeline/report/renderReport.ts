@@ -29,6 +29,19 @@ function verifierLine(data: ReportData): string {
   return v.rate === undefined ? "no teacher example reached the verifier" : `${v.passed} of ${v.reached} valid teacher examples passed the verifier (${pct(v.rate)}; only math has one: it recomputes every step)`;
 }
 
+/** The length plan in one paragraph: budgets, contexts, and what was left out or cut (never silently). */
+export function lengthsLine(data: ReportData): string {
+  const l = data.lengths;
+  if (!l || l.train_max_tokens === undefined) return "No length plan recorded for this run.";
+  const augmentDrops = data.iterations.reduce((n, m) => n + (m.dropped["length:too-long-to-train"] ?? 0), 0);
+  return (
+    `Training length ${l.train_max_tokens} tokens (${l.train_dropped ?? 0} seed examples longer, left out of training); ` +
+    `student answer budget ${l.eval_max_tokens} tokens (${l.eval_cut ?? 0} gold answers longer, cut); student context ${l.student_context}; ` +
+    `teacher budget ${l.teacher_max_tokens} tokens for up to ${l.max_examples_per_request} examples per request; teacher context ${l.teacher_context}; ` +
+    `${augmentDrops} teacher examples too long to train on, dropped at augmentation`
+  );
+}
+
 function timingTable(data: ReportData): { stage: string; seconds: number }[] {
   const byStage = new Map<string, number>();
   for (const t of data.timings) byStage.set(t.stage, (byStage.get(t.stage) ?? 0) + t.seconds);
@@ -68,6 +81,7 @@ ${h(data.config.iterations ?? "?")} iterations, k = ${h(data.config.k ?? "?")}.<
 ${rows}
 </tbody></table>
 <p id="verifier">${h(verifierLine(data))}.</p>
+<p id="lengths">${h(lengthsLine(data))}.</p>
 <h2>Time per stage (all iterations)</h2>
 <table><thead><tr><th>stage</th><th>time</th></tr></thead><tbody>
 ${timings}
@@ -89,6 +103,8 @@ export function renderMarkdown(data: ReportData): string {
     ...data.iterations.map((m) => `| ${m.t} | ${pct(m.seed_accuracy)} | ${pct(m.test_accuracy)} | ${m.train_size} | ${m.sources} | ${md(keptSummary(m))} | ${md(dropSummary(m.dropped))} |`),
     "",
     `${verifierLine(data)}.`,
+    "",
+    `${lengthsLine(data)}.`,
     "",
     "## Time per stage",
     "",

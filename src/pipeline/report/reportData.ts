@@ -1,6 +1,7 @@
 /** Everything the report shows, read back from a run directory's files. */
 import { existsSync } from "node:fs";
 import type { Example } from "../../seams.js";
+import type { PlanSummary } from "../lengthPlan.js";
 import type { IterationMetrics } from "../loop.js";
 import type { RunDirectory } from "../runDirectory.js";
 
@@ -21,6 +22,8 @@ export interface ReportData {
   name: string;
   config: Record<string, unknown>;
   iterations: IterationMetrics[];
+  /** The run's length plan as metrics.json records it (pipeline/lengthPlan.ts `planSummary`), when present. */
+  lengths?: Partial<PlanSummary>;
   timings: StageTiming[];
   /** A few wrong seed examples per iteration with what the teacher wrote for them. */
   samples: WrongExampleWithAugmentations[];
@@ -28,7 +31,8 @@ export interface ReportData {
 
 export async function readReportData(run: RunDirectory, name: string, samplesPerIteration = 3): Promise<ReportData> {
   const config = existsSync(run.configPath) ? await run.readJson<Record<string, unknown>>(run.configPath) : {};
-  const iterations = existsSync(run.metricsPath) ? (await run.readJson<{ iterations: IterationMetrics[] }>(run.metricsPath)).iterations : [];
+  const metrics = existsSync(run.metricsPath) ? await run.readJson<{ lengths?: Partial<PlanSummary>; iterations: IterationMetrics[] }>(run.metricsPath) : undefined;
+  const iterations = metrics?.iterations ?? [];
   const events = existsSync(run.eventsPath) ? await run.readJsonl<{ t?: number; stage?: string; event?: string; seconds?: number }>(run.eventsPath).catch(() => []) : [];
   const timings = events
     .filter((e) => e.event === "end" && typeof e.seconds === "number" && e.t !== undefined && e.stage !== undefined)
@@ -46,5 +50,5 @@ export async function readReportData(run: RunDirectory, name: string, samplesPer
       samples.push({ t, seed, studentAnswer: row.prediction, written: augmented.filter((a) => a.provenance?.sourceId === row.id) });
     }
   }
-  return { name, config, iterations, timings, samples };
+  return { name, config, iterations, ...(metrics?.lengths ? { lengths: metrics.lengths } : {}), timings, samples };
 }
