@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { getLlamaCpp } from "../../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../../errors.js";
+import { checkVocabularyLoads } from "../../gguf/vocabularyCoverage.js";
 import { checkAdapterFitsBase, readLoraAdapter } from "../../gguf/adapter.js";
 import { openGguf } from "../../gguf/openGguf.js";
 import type { SamplingOptions, StudentGenerator } from "../../seams.js";
@@ -49,6 +50,7 @@ export class LlamaCppStudentGenerator implements StudentGenerator {
       checkAdapterFitsBase(await readLoraAdapter(options.adapterPath), options.adapterPath, await openGguf(options.modelPath));
     }
     const llama = await getLlamaCpp();
+    await checkVocabularyLoads(options.modelPath);
     const model = await llama.loadModel({ modelPath: options.modelPath });
     try {
       const context = await model.createContext({
