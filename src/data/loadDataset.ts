@@ -66,6 +66,15 @@ export async function loadDataset(file: string, options: LoadOptions = {}): Prom
   return dataset;
 }
 
+/** A short description of a field value for a message: never the whole of a huge or deeply nested value. */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  return String(value);
+}
+
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -77,7 +86,7 @@ function readFields(file: string, record: SourceRecord, fields: DetectedFields):
   const need = (name: string): string => {
     const value = text(f[name]);
     if (value === undefined || !value.trim()) {
-      throw new DataFormatError(file, record.line, `missing field "${name}"${f[name] === undefined ? "" : ` (empty or not text: ${JSON.stringify(f[name])})`}`);
+      throw new DataFormatError(file, record.line, `missing field "${name}"${f[name] === undefined ? "" : ` (empty or not text: ${describeValue(f[name])})`}`);
     }
     return value;
   };

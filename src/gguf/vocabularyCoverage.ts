@@ -9,7 +9,8 @@
  * text is safe exactly when each of its characters is a token or each of its bytes has one of those two.
  * Byte-level BPE ("gpt2": every byte is a symbol) and the unk-based tokenizers (UGM, WPM) never throw.
  */
-import { Llm2llmError } from "../errors.js";
+import { Llm2llmError, UnsupportedModelError } from "../errors.js";
+import { openGguf } from "./openGguf.js";
 
 export type VocabularyKind =
   /** SentencePiece with all 256 byte tokens: every text tokenizes. */
@@ -30,6 +31,11 @@ export interface VocabularyCoverage {
   readonly kind: VocabularyKind;
   /** The first character llama.cpp cannot tokenize, or undefined when the whole text can be. */
   firstUntokenizable(text: string): UntokenizableCharacter | undefined;
+  /**
+   * The same for text tokenized with special-token parsing (a chat template's "[INST]", "<|im_start|>"): the
+   * vocabulary's control and user-defined tokens are cut out first, as llama.cpp does, the rest is text.
+   */
+  firstUntokenizableWithSpecials(text: string): UntokenizableCharacter | undefined;
 }
 
 /** Text outside a vocabulary that has no byte fallback: tokenizing it would abort llama.cpp. */
@@ -58,13 +64,19 @@ export function describeCharacter(found: UntokenizableCharacter): string {
   return `the character ${printable ? `"${found.character}" ` : ""}(${hex}) at index ${found.index}`;
 }
 
-const everything: VocabularyCoverage = { kind: "byte-level-or-unk", firstUntokenizable: () => undefined };
+const everything: VocabularyCoverage = { kind: "byte-level-or-unk", firstUntokenizable: () => undefined, firstUntokenizableWithSpecials: () => undefined };
 
 /**
  * The coverage of a vocabulary: `model` is tokenizer.ggml.model, `tokens` tokenizer.ggml.tokens, `addSpacePrefix`
  * tokenizer.ggml.add_space_prefix (llama.cpp's default for SentencePiece is true).
  */
-export function vocabularyCoverage(model: string | undefined, tokens: readonly string[], addSpacePrefix = true): VocabularyCoverage {
+export function vocabularyCoverage(
+  model: string | undefined,
+  tokens: readonly string[],
+  addSpacePrefix = true,
+  /** tokenizer.ggml.token_type: 3 (control) and 4 (user-defined) tokens are matched as specials. */
+  tokenTypes?: ArrayLike<number>,
+): VocabularyCoverage {
   if (model !== "llama") return everything;
   const vocabulary = new Set(tokens);
   const byteOk = new Uint8Array(256);
@@ -75,7 +87,9 @@ export function vocabularyCoverage(model: string | undefined, tokens: readonly s
     byteOk[b] = vocabulary.has(`<0x${hex}>`) || (b < 0x80 && vocabulary.has(String.fromCharCode(b))) ? 1 : 0;
     if (!byteOk[b]) allBytes = false;
   }
-  if (allBytes) return { kind: "byte-fallback", firstUntokenizable: () => undefined };
+  if (allBytes) return { ...everything, kind: "byte-fallback" };
+  const specials = tokenTypes ? tokens.filter((t, i) => (tokenTypes[i] === 3 || tokenTypes[i] === 4) && t.length > 0) : [];
+  specials.sort((a, b) => b.length - a.length);
 
   const encoder = new TextEncoder();
   const known = new Map<number, boolean>();
@@ -88,8 +102,25 @@ export function vocabularyCoverage(model: string | undefined, tokens: readonly s
     return ok;
   };
   const spaceMark = "\u2581";
-  return {
+  const coverage: VocabularyCoverage = {
     kind: "no-byte-fallback",
+    firstUntokenizableWithSpecials(text) {
+      let start = 0;
+      let i = 0;
+      while (i < text.length) {
+        const special = specials.find((t) => text.startsWith(t, i));
+        if (!special) {
+          i++;
+          continue;
+        }
+        const found = start < i ? coverage.firstUntokenizable(text.slice(start, i)) : undefined;
+        if (found) return { ...found, index: found.index + start };
+        i += special.length;
+        start = i;
+      }
+      const found = start < text.length ? coverage.firstUntokenizable(text.slice(start)) : undefined;
+      return found && { ...found, index: found.index + start };
+    },
     firstUntokenizable(text) {
       if (text.length === 0) return undefined;
       if ((addSpacePrefix || text.includes(" ")) && !covered(spaceMark, 0x2581)) return { character: spaceMark, codePoint: 0x2581, index: 0 };
@@ -106,6 +137,7 @@ export function vocabularyCoverage(model: string | undefined, tokens: readonly s
       return undefined;
     },
   };
+  return coverage;
 }
 
 /** Coverage from a GGUF's nested metadata (openGguf's `metadata`, or node-llama-cpp's `fileInfo.metadata`). */
@@ -113,7 +145,8 @@ export function vocabularyCoverageFromMetadata(metadata: unknown): VocabularyCov
   const ggml = (metadata as { tokenizer?: { ggml?: Record<string, unknown> } } | undefined)?.tokenizer?.ggml;
   if (!ggml || !Array.isArray(ggml.tokens)) return everything;
   const addSpacePrefix = typeof ggml.add_space_prefix === "boolean" ? ggml.add_space_prefix : true;
-  return vocabularyCoverage(typeof ggml.model === "string" ? ggml.model : undefined, ggml.tokens as string[], addSpacePrefix);
+  const types = Array.isArray(ggml.token_type) || ArrayBuffer.isView(ggml.token_type) ? (ggml.token_type as ArrayLike<number>) : undefined;
+  return vocabularyCoverage(typeof ggml.model === "string" ? ggml.model : undefined, ggml.tokens as string[], addSpacePrefix, types);
 }
 
 /** For the augment filter: why a text is outside this vocabulary, or undefined; undefined when every text fits. */
@@ -123,4 +156,20 @@ export function untokenizableReason(coverage: VocabularyCoverage, model: string)
     const found = coverage.firstUntokenizable(text);
     return found && `${describeCharacter(found)} is outside the vocabulary of ${model} (no byte fallback)`;
   };
+}
+
+/**
+ * llama.cpp tokenizes "\n" while loading a vocabulary (to find the newline token), so a SentencePiece vocabulary
+ * that cannot hold a newline aborts the process at load. Call before handing a GGUF to llama.cpp.
+ */
+export async function checkVocabularyLoads(path: string): Promise<void> {
+  const coverage = vocabularyCoverageFromMetadata((await openGguf(path)).metadata);
+  const found = coverage.firstUntokenizable("\n");
+  if (found) {
+    throw new UnsupportedModelError(
+      path,
+      `its vocabulary has no byte-fallback tokens and no token for a newline (U+${found.codePoint.toString(16).toUpperCase().padStart(4, "0")}), ` +
+        `which llama.cpp tokenizes to load a vocabulary (it would abort); add a "\\n" or "<0x0A>" token to the vocabulary`,
+    );
+  }
 }

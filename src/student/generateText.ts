@@ -10,7 +10,7 @@ import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../errors.js";
 import { checkAdapterFitsBase, readLoraAdapter } from "../gguf/adapter.js";
 import { openGguf } from "../gguf/index.js";
-import { UntokenizableTextError } from "../gguf/vocabularyCoverage.js";
+import { checkVocabularyLoads, UntokenizableTextError } from "../gguf/vocabularyCoverage.js";
 import type { SamplingOptions } from "../seams.js";
 import { generate } from "./generate.js";
 import { LoraAdapter } from "./lora/LoraAdapter.js";
@@ -88,6 +88,7 @@ async function withTfjs(options: GenerateTextOptions, file: Awaited<ReturnType<t
 
 async function withLlamaCpp(options: GenerateTextOptions): Promise<EngineResult> {
   const llama = await getLlamaCpp();
+  await checkVocabularyLoads(options.modelPath);
   const model = await llama.loadModel({ modelPath: options.modelPath });
   try {
     const tokenizer = StudentTokenizer.fromModel(model);

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import type { LlamaModel, Token } from "node-llama-cpp";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError } from "../errors.js";
-import { UntokenizableTextError, vocabularyCoverageFromMetadata, type VocabularyCoverage } from "../gguf/vocabularyCoverage.js";
+import { checkVocabularyLoads, UntokenizableTextError, vocabularyCoverageFromMetadata, type VocabularyCoverage } from "../gguf/vocabularyCoverage.js";
 
 export interface TokenizeOptions {
   /** Prepend BOS. Default: what the model asks for (`tokenizer.ggml.add_bos_token`, llama.cpp's rule). */
@@ -40,6 +40,7 @@ export class StudentTokenizer {
   static async load(modelPath: string): Promise<StudentTokenizer> {
     if (!existsSync(modelPath)) throw new MissingFileError(modelPath, "model file");
     const llama = await getLlamaCpp();
+    await checkVocabularyLoads(modelPath);
     const model = await llama.loadModel({ modelPath, vocabOnly: true });
     return new StudentTokenizer(model, true);
   }

@@ -11,10 +11,10 @@
  * sampler as given, so the same request gives the same text on any sequence.
  */
 import { existsSync } from "node:fs";
-import { LlamaChat, type ChatHistoryItem, type ChatWrapper, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
+import { LlamaChat, SpecialTokensText, type ChatHistoryItem, type ChatWrapper, type LlamaContext, type LlamaGrammar, type LlamaModel, type Llama } from "node-llama-cpp";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { MissingFileError } from "../errors.js";
-import { UntokenizableTextError, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
+import { checkVocabularyLoads, UntokenizableTextError, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
 import type { Teacher, TeacherCompletion, TeacherRequest } from "../seams.js";
 import { chatWrapperFor } from "./chatWrapper.js";
 import { sha256OfFile } from "./fileHash.js";
@@ -48,6 +48,7 @@ export class LocalTeacher implements Teacher {
   static async load(options: LocalTeacherOptions): Promise<LocalTeacher> {
     if (!existsSync(options.modelPath)) throw new MissingFileError(options.modelPath, "teacher model");
     const parallel = Math.max(1, Math.floor(options.parallel ?? DEFAULT_PARALLEL));
+    await checkVocabularyLoads(options.modelPath);
     const llama = await getLlamaCpp();
     // Hash the file while llama.cpp loads it: both read the same bytes, and neither waits for the other.
     const [id, model] = await Promise.all([sha256OfFile(options.modelPath), llama.loadModel({ modelPath: options.modelPath })]);
@@ -124,7 +125,7 @@ export class LocalTeacher implements Teacher {
   private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {
     let tokens = 0;
     try {
-      this.checkPromptText(request);
+      this.checkPromptText(chat, request);
       const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
       const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
       const response = await chat.generateResponse(chatHistory(request), {
@@ -145,11 +146,20 @@ export class LocalTeacher implements Teacher {
     }
   }
 
-  /** A prompt the teacher's vocabulary cannot hold (no byte fallback) would abort llama.cpp: refuse it first. */
-  private checkPromptText(request: TeacherRequest): void {
+  /**
+   * A prompt the teacher's vocabulary cannot hold (no byte fallback) would abort llama.cpp: refuse it first. The
+   * text checked is what the chat wrapper renders (its own template text included); special tokens are not text.
+   */
+  private checkPromptText(chat: LlamaChat, request: TeacherRequest): void {
     const coverage = (this.coverage ??= vocabularyCoverageFromMetadata(this.model.fileInfo.metadata));
-    for (const text of [request.system ?? "", ...request.messages.map((m) => m.content)]) {
-      const found = coverage.firstUntokenizable(text);
+    if (coverage.kind !== "no-byte-fallback") return;
+    const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: chatHistory(request) });
+    for (const value of contextText.values) {
+      // Plain text, or template text tokenized with special-token parsing ("[INST] "); a special token is no text.
+      const found =
+        typeof value === "string" ? coverage.firstUntokenizable(value)
+        : value instanceof SpecialTokensText ? coverage.firstUntokenizableWithSpecials(value.value)
+        : undefined;
       if (found) throw new UntokenizableTextError(this.model.filename ?? "teacher", found, `teacher request ${request.id}`);
     }
   }

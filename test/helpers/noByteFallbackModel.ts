@@ -1,7 +1,8 @@
 /**
  * A tiny random llama whose SentencePiece vocabulary has no byte-fallback tokens (<0xNN>), like small models
- * trained on TinyStories: letters, a little punctuation and a few words, but no digits, "#", "?", "+" or newline.
- * llama.cpp's tokenizer throws std::out_of_range (a native abort of Node) on any text holding one of those.
+ * trained on TinyStories: letters, a little punctuation (with "[", "/", "]" for the Llama 2 chat template), newline and a few words, but no digits, "#", "?" or "+".
+ * llama.cpp's tokenizer throws std::out_of_range (a native abort of Node) on any text holding one of those; without
+ * a newline token (`newline: false`) llama.cpp aborts already when loading the vocabulary (it tokenizes "\n").
  */
 import { GgmlType, ggufMetadataEntry, writeGguf } from "../../src/gguf/index.js";
 import { randomModelTensors } from "./randomModel.js";
@@ -10,13 +11,13 @@ const letters = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"];
 const words = ["▁the", "▁a", "▁is", "▁was", "▁What", "▁cat", "▁dog", "▁Once", "▁upon", "▁time", "▁there", "▁little"];
 
 /** Control tokens, "▁", single letters and punctuation, then whole words: every text of these characters tokenizes. */
-export const noByteFallbackTokens: readonly string[] = ["<unk>", "<s>", "</s>", "\u2581", ...letters, ".", ",", "!", "'", ":", ...words];
+export const noByteFallbackTokens: readonly string[] = ["<unk>", "<s>", "</s>", "\u2581", "\n", ...letters, ".", ",", "!", "'", ":", "[", "]", "/", ...words];
 
 /** Characters the vocabulary lacks (each makes llama.cpp throw). */
-export const charactersOutsideVocabulary = ["#", "1", "2", "7", "?", "+", "\n"] as const;
+export const charactersOutsideVocabulary = ["#", "1", "2", "7", "?", "+"] as const;
 
-export async function writeNoByteFallbackModel(path: string): Promise<void> {
-  const tokens = noByteFallbackTokens;
+export async function writeNoByteFallbackModel(path: string, options: { newline?: boolean } = {}): Promise<void> {
+  const tokens = options.newline === false ? noByteFallbackTokens.filter((t) => t !== "\n") : noByteFallbackTokens;
   const { metadata, tensors } = randomModelTensors(
     { architecture: "llama", type: GgmlType.F32, nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, seed: 5 },
     tokens.length,

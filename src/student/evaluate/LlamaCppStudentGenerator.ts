@@ -19,6 +19,7 @@ import { existsSync } from "node:fs";
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { getLlamaCpp } from "../../backend/llamaCpp.js";
 import { MissingFileError, UsageError } from "../../errors.js";
+import { checkVocabularyLoads } from "../../gguf/vocabularyCoverage.js";
 import { checkAdapterFitsBase, readLoraAdapter } from "../../gguf/adapter.js";
 import { openGguf } from "../../gguf/openGguf.js";
 import type { SamplingOptions, StudentGenerator } from "../../seams.js";
@@ -61,6 +62,7 @@ export class LlamaCppStudentGenerator implements StudentGenerator {
       checkAdapterFitsBase(await readLoraAdapter(options.adapterPath), options.adapterPath, await openGguf(options.modelPath));
     }
     const llama = await getLlamaCpp();
+    await checkVocabularyLoads(options.modelPath);
     const model = await llama.loadModel({ modelPath: options.modelPath });
     // ideal = min: a decode waits for its threads rather than running with fewer. The thread count is part of
     // the arithmetic's shape in some kernels (split reductions), so it must depend on neither N nor timing.
