@@ -88,7 +88,7 @@ function randomMatrix(n: number): Float32Array {
 }
 
 const gemm: Benchmark<GemmResult> = {
-  description: "native SGEMM GFLOP/s vs numpy+OpenBLAS on the same threads, same run",
+  description: "native SGEMM GFLOP/s vs numpy+OpenBLAS at its best (fastest kernel, best thread count), same run",
 
   async run(args, log) {
     const addon = nativeAddon();

@@ -14,6 +14,8 @@ export interface Machine {
   backend: string;
   /** 1-minute load average when the run started: a busy shared machine makes every figure noisier. */
   load_average: number;
+  /** 1-, 5- and 15-minute load averages at the start, against `cores`: above cores, processes wait for a CPU. */
+  load_averages: number[];
 }
 
 export function describeMachine(backend: string): Machine {
@@ -28,5 +30,6 @@ export function describeMachine(backend: string): Machine {
     platform: `${os.platform()} ${os.release()}`,
     backend,
     load_average: Math.round(os.loadavg()[0]! * 100) / 100,
+    load_averages: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
