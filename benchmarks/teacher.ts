@@ -30,7 +30,10 @@ import { getLlamaCpp } from "../src/backend/llamaCpp.js";
 import { UsageError } from "../src/errors.js";
 import type { Example, TeacherRequest } from "../src/seams.js";
 import { resolveTask } from "../src/tasks/resolveTask.js";
-import { LocalTeacher } from "../src/teacher/LocalTeacher.js";
+import type { Token } from "node-llama-cpp";
+import { chatWrapperFor } from "../src/teacher/chatWrapper.js";
+import { chatHistory, LocalTeacher } from "../src/teacher/LocalTeacher.js";
+import { renderedTokens } from "../src/teacher/sharedPrefix.js";
 import { augmentationRequest } from "../src/teacher/prompts/augmentationRequest.js";
 import { GgmlType } from "../src/gguf/index.js";
 import { writeRandomModel } from "../test/helpers/randomModel.js";
@@ -136,8 +139,8 @@ async function writeMemoryBoundModel(dir: string): Promise<{ model: string; note
 async function vsSequential(model: string, requests: TeacherRequest[], mode: VsSequentialRow["mode"], parallel: number, threads: number | undefined, maxTokens: number, withUnshared: boolean, log: (line: string) => void): Promise<VsSequentialRow> {
   const options = { threads, contextSize: 2048 };
   const loadBefore = loadavg()[0]!;
-  const costs = await probeCosts(model, parallel, options);
-  log(`  costs now: ${costs.prompt_tokens_per_s.toFixed(1)} prompt tokens/s, decode step ${costs.decode_step_ms_1.toFixed(0)} ms (1 sequence), ${costs.decode_step_ms_n.toFixed(0)} ms (${parallel} in one batch)`);
+  const costs = await probeCosts(model, parallel, await promptTokens(model, requests[0]!), options);
+  log(`  costs now, at ${costs.context_tokens} tokens of context: ${costs.prompt_tokens_per_s.toFixed(1)} prompt tokens/s, decode step ${costs.decode_step_ms_1.toFixed(0)} ms (1 sequence), ${costs.decode_step_ms_n.toFixed(0)} ms (${parallel} in one batch)`);
   // The teacher first: the baseline then runs with whatever the teacher warmed (page cache), not the reverse.
   const { texts: teacherTexts, ...teacher } = await runTeacher(model, requests, parallel, options);
   log(`  teacher N=${parallel}: ${teacher.tokens} tokens in ${teacher.seconds.toFixed(1)} s = ${teacher.tokens_per_s.toFixed(2)} tokens/s (${teacher.prompt_tokens_evaluated} prompt tokens evaluated, prefix ${teacher.prefix_tokens} copied ${teacher.prefix_copies}x)`);
@@ -169,6 +172,17 @@ async function vsSequential(model: string, requests: TeacherRequest[], mode: VsS
     },
     load_average: [loadBefore, loadavg()[0]!],
   };
+}
+
+/** The first request's prompt as the teacher renders it (the probe's context). */
+async function promptTokens(modelPath: string, request: TeacherRequest): Promise<Token[]> {
+  const llama = await getLlamaCpp();
+  const model = await llama.loadModel({ modelPath, vocabOnly: true });
+  try {
+    return renderedTokens(model, chatWrapperFor(model), chatHistory(request));
+  } finally {
+    await model.dispose();
+  }
 }
 
 /** GSM8K-style seeds made up for the benchmark: varied numbers and names, so prompts differ. */

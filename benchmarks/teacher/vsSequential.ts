@@ -27,7 +27,9 @@ export interface RunMeasure {
 }
 
 export interface ModelCosts {
-  /** Prompt processing, a 128-token chunk on one sequence. */
+  /** Tokens each sequence held while probed (the first prompt's length). */
+  context_tokens: number;
+  /** Prompt processing, the prompt's last 128 tokens on one sequence. */
   prompt_tokens_per_s: number;
   /** One decode step with one sequence. */
   decode_step_ms_1: number;
@@ -118,35 +120,43 @@ function historyBefore(request: TeacherRequest): ChatHistoryItem[] {
   return history;
 }
 
-/** What a prompt token and a decode step cost on this model and machine, now (medians of a few tries). */
-export async function probeCosts(modelPath: string, n: number, options: Options): Promise<ModelCosts> {
+/**
+ * What a prompt token and a decode step cost on this model and machine, now, at the batch's context length:
+ * every sequence first holds `context` (the first request's prompt), since each token attends to all of it
+ * (medians of a few tries).
+ */
+export async function probeCosts(modelPath: string, n: number, context: Token[], options: Options): Promise<ModelCosts> {
   const llama = await getLlamaCpp();
   const model = await llama.loadModel({ modelPath });
   try {
-    const context = await model.createContext({ sequences: n, contextSize: 512, ...(options.threads ? { threads: options.threads } : {}) });
-    const sequences = Array.from({ length: n }, () => context.getSequence());
-    const vocabulary = model.tokens.bos ?? (1 as Token);
-    const chunk = Array.from({ length: 128 }, (_, i) => ((Number(vocabulary) + 7 * i + 3) % 1000) as Token);
+    const llamaContext = await model.createContext({ sequences: n, contextSize: options.contextSize, ...(options.threads ? { threads: options.threads } : {}) });
+    const sequences = Array.from({ length: n }, () => llamaContext.getSequence());
+    const chunk = context.slice(-128);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
     const time = async (work: () => Promise<unknown>) => {
       const started = performance.now();
       await work();
       return performance.now() - started;
     };
+    const head = context.slice(0, context.length - chunk.length);
+    await sequences[0]!.evaluateWithoutGeneratingNewTokens(head);
     const pp: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      await sequences[0]!.clearHistory();
+    for (let i = 0; i < 2; i++) {
+      await sequences[0]!.eraseContextTokenRanges([{ start: head.length, end: sequences[0]!.nextTokenIndex }]);
       pp.push(await time(() => sequences[0]!.evaluateWithoutGeneratingNewTokens(chunk)));
     }
-    for (const s of sequences.slice(1)) await s.evaluateWithoutGeneratingNewTokens(chunk.slice(0, 16));
+    for (const s of sequences.slice(1)) {
+      const copy = (s as unknown as { _copyStateFromOtherSequence?: (from: unknown, upTo: number) => Promise<boolean> })._copyStateFromOtherSequence;
+      if (!copy || !(await copy.call(s, sequences[0]!, context.length))) await s.evaluateWithoutGeneratingNewTokens(context);
+    }
     const one: number[] = [];
     const many: number[] = [];
-    for (let step = 0; step < 5; step++) {
+    for (let step = 0; step < 3; step++) {
       one.push(await time(() => sequences[0]!.evaluateWithoutGeneratingNewTokens([chunk[step]!])));
       // N sequences queue one token each in the same tick: node-llama-cpp decodes them in one batch.
       many.push(await time(() => Promise.all(sequences.map((s) => s.evaluateWithoutGeneratingNewTokens([chunk[step + 10]!])))));
     }
-    return { prompt_tokens_per_s: (128 / median(pp)) * 1000, decode_step_ms_1: median(one), decode_step_ms_n: median(many), n };
+    return { context_tokens: context.length, prompt_tokens_per_s: (chunk.length / median(pp)) * 1000, decode_step_ms_1: median(one), decode_step_ms_n: median(many), n };
   } finally {
     await model.dispose();
   }
