@@ -155,7 +155,7 @@ describe.skipIf(skip)("llm2llm run (real student, llama.cpp evaluation)", () => 
       }
     }
     expect(await readFile(path.join(resumed, "metrics.json"), "utf8")).toBe(await readFile(path.join(reference, "metrics.json"), "utf8"));
-  });
+  }, 600_000);
 
   // On a trained student (the committed toy student), whose answers are real text, so evaluation decides which
   // seed examples reach the teacher: two uninterrupted runs are identical file for file, and a run killed
