@@ -9,9 +9,11 @@
  *               totals are reported)
  *   continuous  llm2llm, but each iteration continues from the previous iteration's adapter
  * Runs go to runs/ablations/<task>/<variant>-s<seed>/ and resume, so an interrupted benchmark picks up where it
- * stopped. The paper's orderings are checked and stated, held or not: llm2llm > one-shot, llm2llm ≥ continuous.
+ * stopped; iteration 0, the same in every variant, is copied from the llm2llm run. `--variants continuous` runs
+ * that variant alone (in a second process beside the others). The paper's orderings are checked and stated, held or not: llm2llm > one-shot, llm2llm ≥ continuous.
  */
 import { writeFileSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as vega from "vega";
@@ -22,6 +24,7 @@ import { createLoopParts, loadRunData } from "../src/pipeline/composeParts.js";
 import { planRun } from "../src/pipeline/planRun.js";
 import { embeddedDefaultConfig, embeddedTasks, type EmbeddedTask } from "../src/pipeline/embeddedDefault.js";
 import { parseRunConfig, RunDirectory, runLoop, type IterationMetrics, type LoopObserver } from "../src/pipeline/index.js";
+import type { IterationFile } from "../src/pipeline/runDirectory.js";
 import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
 
@@ -52,11 +55,27 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function runVariant(task: EmbeddedTask, seed: number, overrides: Record<string, unknown>, name: string, log: (line: string) => void): Promise<IterationMetrics[]> {
+const runDir = (task: EmbeddedTask, name: string, seed: number) => path.join(repoRoot, "runs/ablations", task, `${name}-s${seed}`);
+
+/** Iteration 0 is the same training and evaluation in every variant (and, for continuous, the same augmentation):
+ *  its files are copied from the llm2llm run when that has them, instead of being computed again. */
+const sharedIterationZero: Partial<Record<Variant, IterationFile[]>> = {
+  "one-shot": ["train.jsonl", "adapter.gguf", "eval-seed.jsonl", "eval-test.jsonl"],
+  continuous: ["train.jsonl", "adapter.gguf", "eval-seed.jsonl", "eval-test.jsonl", "augment-drops.json", "augment-rounds.json", "augmented.jsonl"],
+};
+
+async function runVariant(task: EmbeddedTask, seed: number, overrides: Record<string, unknown>, name: Variant, log: (line: string) => void): Promise<IterationMetrics[]> {
   const config = parseRunConfig({ ...embeddedDefaultConfig(task), seed, ...overrides }, `ablation ${name}`);
-  const run = new RunDirectory(path.join(repoRoot, "runs/ablations", task, `${name}-s${seed}`));
+  const run = new RunDirectory(runDir(task, name, seed));
   await run.create();
   await run.writeJson(run.configPath, config);
+  const from = new RunDirectory(runDir(task, "llm2llm", seed));
+  const shared = sharedIterationZero[name] ?? [];
+  // All or nothing, in stage order (augmented.jsonl, the stage's marker, last).
+  if (shared.length > 0 && shared.every((f) => from.has(0, f)) && !run.has(0, "train.jsonl")) {
+    await mkdir(run.iterationDir(0), { recursive: true });
+    for (const file of shared) await copyFile(from.file(0, file), run.file(0, file));
+  }
   const observer: LoopObserver = {
     stage: () => undefined,
     progress: () => undefined,
@@ -100,8 +119,11 @@ const ablations: Benchmark<AblationResult> = {
     const iterations = Number(option(args, "iterations") ?? embeddedDefaultConfig(task).iterations);
     const backend = await initBackend();
     const perVariant = new Map<Variant, AblationRow["per_seed"]>(variants.map((v) => [v, []]));
+    // --variants continuous: that variant alone (a second process can run it beside the others; runs resume).
+    const only = option(args, "variants")?.split(",") as Variant[] | undefined;
+    const continuousOnly = only?.length === 1 && only[0] === "continuous";
 
-    for (const seed of seeds) {
+    for (const seed of continuousOnly ? [] : seeds) {
       const llm2llm = await runVariant(task, seed, { iterations }, "llm2llm", log);
       const first = llm2llm[0]!;
       const last = llm2llm.at(-1)!;
@@ -116,19 +138,24 @@ const ablations: Benchmark<AblationResult> = {
       const continuous = await runVariant(task, seed, { iterations, continueFromPrevious: true }, "continuous", log);
       perVariant.get("continuous")!.push(row(continuous.at(-1)!));
     }
+    for (const seed of continuousOnly ? seeds : []) {
+      const continuous = await runVariant(task, seed, { iterations, continueFromPrevious: true }, "continuous", log);
+      const m = continuous.at(-1)!;
+      perVariant.get("continuous")!.push({ seed, test_accuracy: m.test_accuracy, train_size: m.train_size, new_examples: m.train_size - continuous[0]!.train_size });
+    }
 
-    const results = variants.map((variant) => {
+    const results = variants.filter((v) => perVariant.get(v)!.length > 0).map((variant) => {
       const perSeed = perVariant.get(variant)!;
       const [mean, std] = meanStd(perSeed.map((s) => s.test_accuracy));
       return { variant, test_accuracy_mean: mean, test_accuracy_std: std, per_seed: perSeed };
     });
-    const mean = (v: Variant) => results.find((r) => r.variant === v)!.test_accuracy_mean;
+    const mean = (v: Variant) => results.find((r) => r.variant === v)?.test_accuracy_mean ?? NaN;
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const orderings = [
       { claim: "llm2llm > seed-only", holds: mean("llm2llm") > mean("seed-only"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("seed-only"))}` },
       { claim: "llm2llm > one-shot (same amount of new data)", holds: mean("llm2llm") > mean("one-shot"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("one-shot"))}` },
       { claim: "from scratch ≥ continuous", holds: mean("llm2llm") >= mean("continuous"), detail: `${pct(mean("llm2llm"))} vs ${pct(mean("continuous"))}` },
-    ];
+    ].filter((o) => !o.detail.includes("NaN"));
     for (const o of orderings) log(`${o.holds ? "holds" : "DOES NOT HOLD"}: ${o.claim} (${o.detail})`);
     const plot = path.join(repoRoot, `benchmarks/results/ablations-${task}.svg`);
     await plotSvg(results, plot);
