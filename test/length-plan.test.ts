@@ -1,6 +1,6 @@
 /** The length plan's rules on measured lengths (no tokenizer, no files): defaults from the data, flags, and errors. */
 import { describe, expect, it } from "vitest";
-import { answerBudget, ITEM_HEADROOM, planLengths, planSummary, tokenStats, type LengthMeasurements } from "../src/pipeline/lengthPlan.js";
+import { answerBudget, planLengths, withHeadroom, planSummary, tokenStats, type LengthMeasurements } from "../src/pipeline/lengthPlan.js";
 
 const lengths = (n: number, f: (i: number) => [number, number]) => Array.from({ length: n }, (_, i) => ({ id: `e${i}`, prompt: f(i)[0], completion: f(i)[1] }));
 
@@ -16,7 +16,9 @@ const shape = { examplesPerSource: 1, augmentAll: false };
 describe("length plan", () => {
   it("covers every seed example, every gold answer and every prompt by default", () => {
     const plan = planLengths(measured(), shape);
-    expect(plan.trainMaxTokens).toBe(149 + 119 + 1);
+    // The longest seed example (149 + 119 + 1) with the teacher's headroom, so new examples as long as allowed train.
+    expect(plan.trainMaxTokens).toBe(withHeadroom(269));
+    expect(planLengths(measured({}, 300), { ...shape }, { evalMaxTokens: 16 }).trainMaxTokens).toBe(300);
     expect(plan.trainDropped).toEqual([]);
     // The longest gold completion is the test set's e9: 30 + 180 = 210 tokens.
     expect(plan.evalMaxTokens).toBe(answerBudget(210));
@@ -28,7 +30,7 @@ describe("length plan", () => {
   });
 
   it("gives the teacher room for the asked examples, each as long as the longest source, split when the context is short", () => {
-    const itemBudget = Math.ceil(159 * ITEM_HEADROOM);
+    const itemBudget = withHeadroom(159);
     const one = planLengths(measured(), shape);
     expect(one.maxExamplesPerRequest).toBe(1);
     expect(one.teacherMaxTokens).toBeGreaterThanOrEqual(6 + itemBudget);
@@ -67,7 +69,7 @@ describe("length plan", () => {
 
   it("with --augment-all leaves the student room to answer a training example", () => {
     const plan = planLengths(measured(), { examplesPerSource: 1, augmentAll: true });
-    expect(plan.studentContext).toBe(269 + plan.evalMaxTokens);
+    expect(plan.studentContext).toBe(withHeadroom(269) + plan.evalMaxTokens);
   });
 
   it("computes p50, p95 and max", () => {

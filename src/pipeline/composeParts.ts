@@ -3,6 +3,7 @@
  * and the teacher (local GGUF or endpoint) with the augmentation filters. Each part loads what it needs and
  * releases it when done, so the teacher and the student are never resident together (one GPU holds one).
  */
+import { rm } from "node:fs/promises";
 import { openGguf } from "../gguf/index.js";
 import { untokenizableReason, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
 import type { Example } from "../seams.js";
@@ -64,6 +65,7 @@ export function createLoopParts(config: RunConfig, task: TaskDefinition, run: Ru
       // The plan counted every example the trainer may leave out (seed examples beyond a --max-len; augmented
       // ones that long were dropped at augmentation): anything else left out would be lost silently.
       if (summary.tooLong !== plan.trainDropped.length) {
+        await rm(outAdapter, { force: true }); // an existing adapter would mark the stage done on resume
         throw new Error(`iteration ${iteration}: training left out ${summary.tooLong} examples longer than ${plan.trainMaxTokens} tokens; the length plan expected ${plan.trainDropped.length}`);
       }
       return { finalLoss: summary.finalLoss, steps: summary.steps, tokensPerSecond: summary.tokensPerSecond, seconds: summary.seconds };

@@ -2,7 +2,8 @@
  * Lengths from the data (issue 13): every token budget of a run follows from the seed and test sets as the
  * student's tokenizer (and the teacher's, for its prompts) sees them, unless a flag sets it.
  *
- * - training length: covers every seed example (prompt + completion + EOS);
+ * - training length: covers every seed example (prompt + completion + EOS), with the same headroom the
+ *   teacher's budget gives a new example over its source (batches pad to their own longest, so it costs nothing);
  * - student answer budget: the longest gold completion (seed or test) plus a margin;
  * - teacher budget: as many examples per request as fit, each as long as the longest source written as the
  *   teacher writes it (JSON), with headroom, plus the JSON wrapper;
@@ -106,8 +107,11 @@ export function answerBudget(longestGold: number): number {
   return longestGold + Math.max(8, Math.ceil(0.1 * longestGold));
 }
 
-/** A new example may be longer than its source: the teacher's budget gives each 25% more. */
+/** A new example may be longer than its source: the teacher's budget gives each 25% more, at least 32 tokens. */
 export const ITEM_HEADROOM = 1.25;
+export function withHeadroom(tokens: number): number {
+  return Math.max(Math.ceil(tokens * ITEM_HEADROOM), tokens + 32);
+}
 /** Tokens the count in "generate N similar …" and the request's own wording may add. */
 const PROMPT_SLACK = 8;
 /** A retry round shows the teacher an earlier answer: room for one, plus the words around it. */
@@ -129,13 +133,14 @@ export function planLengths(m: LengthMeasurements, shape: PlanShape, overrides: 
   const testStats = { prompt: tokenStats(test, (e) => e.prompt), completion: tokenStats(test, (e) => e.completion) };
 
   // Training length.
-  const trainMaxTokens = overrides.trainMaxTokens ?? seedStats.train.max;
-  if (overrides.trainMaxTokens === undefined && trainMaxTokens > trainedContext) {
+  const seedLongest = seedStats.train.max;
+  if (overrides.trainMaxTokens === undefined && seedLongest > trainedContext) {
     throw new UsageError(
-      `seed example ${seedStats.train.longest} is ${trainMaxTokens} tokens (prompt + completion + EOS), more than the student's trained context of ${trainedContext} tokens: ` +
+      `seed example ${seedStats.train.longest} is ${seedLongest} tokens (prompt + completion + EOS), more than the student's trained context of ${trainedContext} tokens: ` +
         `use a student with a longer context, or set --max-len to leave the longest examples out`,
     );
   }
+  const trainMaxTokens = overrides.trainMaxTokens ?? Math.min(trainedContext, withHeadroom(seedLongest));
   if (trainMaxTokens > trainedContext) throw new UsageError(`--max-len ${trainMaxTokens} is more than the student's trained context of ${trainedContext} tokens`);
   const trainDropped = seed.filter((e) => trainLength(e) > trainMaxTokens).map((e) => ({ id: e.id, tokens: trainLength(e), why: `longer than the training length ${trainMaxTokens}` }));
   if (trainDropped.length === seed.length) throw new UsageError(`every seed example is longer than --max-len ${trainMaxTokens} tokens (the shortest is ${Math.min(...seed.map(trainLength))})`);
@@ -167,7 +172,7 @@ export function planLengths(m: LengthMeasurements, shape: PlanShape, overrides: 
   const t = m.teacher;
   const teacherStats = { prompt: tokenStats(t.sources, (s) => s.prompt), item: tokenStats(t.sources, (s) => s.item) };
   const promptMax = teacherStats.prompt.max + PROMPT_SLACK;
-  const itemBudget = Math.ceil(teacherStats.item.max * ITEM_HEADROOM);
+  const itemBudget = withHeadroom(teacherStats.item.max);
   const overhead = t.wrapper + PROMPT_SLACK;
   const teacherLimit = overrides.teacherContext ?? t.trainedContext ?? Number.POSITIVE_INFINITY;
   if (overrides.teacherContext !== undefined && t.trainedContext !== undefined && overrides.teacherContext > t.trainedContext) {
