@@ -57,7 +57,7 @@ async function measure(config: PeerConfig, warmup: number, steps: number): Promi
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const t0 = performance.now();
-      losses.push(trainer.step([batch], learningRate, s).loss);
+      losses.push((await trainer.step([batch], learningRate, s)).loss);
       if (s >= warmup) times.push(performance.now() - t0);
     }
   } finally {

@@ -11,6 +11,7 @@ import { changedKeys, parseRunConfig, readRunConfigFile, RunDirectory, runLoop, 
 import { createLoopParts, loadRunData } from "../pipeline/composeParts.js";
 import { percent } from "../pipeline/observer.js";
 import { writeReport } from "../pipeline/report/index.js";
+import { initBackend } from "../backend/tfjsBackend.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 const flagToKey = {
@@ -69,6 +70,7 @@ export const runCommand: CommandModule = {
     const observer = json ? silentObserver : new TerminalObserver(config.iterations);
     const parts = createLoopParts(config, task, run, observer);
     say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}`);
+    say(json, `student backend: ${(await initBackend()).description}`);
     const history = await runLoop(config, run, parts, seedSet, testSet, observer).finally(() => observer.close());
     const report = await writeReport(run);
 

@@ -52,7 +52,7 @@ export class TfjsStudentGenerator implements StudentGenerator {
     const results: string[] = [];
     for (const [index, prompt] of prompts.entries()) {
       const promptTokens = this.tokenizer.tokenize(prompt);
-      const { tokens } = generate(this.model, promptTokens, {
+      const { tokens } = await generate(this.model, promptTokens, {
         ...sampling,
         ...(lora ? { lora } : {}),
         isEndOfGeneration: (token) => this.tokenizer.isEndOfGeneration(token),
