@@ -26,19 +26,21 @@ import { LoraTrainer } from "../src/student/train/LoraTrainer.js";
 import { maskedCrossEntropy } from "../src/student/train/maskedCrossEntropy.js";
 import { tokenizeExamples } from "../src/student/train/trainingData.js";
 import { trainLora } from "../src/student/train/trainLora.js";
-import { skipWithout, vocabDir } from "./fixtures.js";
+import { vocabDir } from "./fixtures.js";
 import {
   checkParity, describeParity, llamaCppGreedy, loadLlamaCppModel, loadStudent, parityBounds, randomTokens, tfjsGreedy,
 } from "./helpers/parity.js";
 import { paritySpec, randomModelSource, writeRandomModel } from "./helpers/randomModel.js";
 import { setUpWebGpuForTests } from "./helpers/webgpuSetup.js";
-import { eightExamples, tempDir, writeTrainableModel } from "./loraModels.js";
+import { eightExamples, tempDir, toyVocab, writeTrainableModel } from "./loraModels.js";
 
 const setup = await setUpWebGpuForTests();
 if (!setup.ok) console.warn(`webgpu tests ${setup.reason}`);
 else console.log(`tfjs backend: ${setup.report.description}`);
 const noWebGpu = !setup.ok;
 const dir = tempDir("webgpu");
+/** Per-test limit: SwiftShader compiles each new shader on the CPU (about a second each on a busy machine). */
+const slow = 300_000;
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -61,15 +63,17 @@ describe.skipIf(noWebGpu)("webgpu backend", () => {
   });
 });
 
-describe.skipIf(noWebGpu || skipWithout("fixtures"))("webgpu parity with llama.cpp", () => {
+describe.skipIf(noWebGpu)("webgpu parity with llama.cpp", () => {
   const cases: [Architecture, GgmlType][] = (["llama", "qwen2", "qwen3"] as const).flatMap((a) => [
     [a, GgmlType.F32] as [Architecture, GgmlType],
     [a, GgmlType.Q8_0] as [Architecture, GgmlType],
   ]);
   for (const [architecture, type] of cases) {
-    it(`random ${architecture} ${GgmlType[type]}: same next-token distributions over 64 positions, same 8 greedy tokens (KV cache)`, async () => {
+    const greedy = type === GgmlType.F32; // KV-cache generation once per architecture: the weights' type does not change it
+    it(`random ${architecture} ${GgmlType[type]}: same next-token distributions over 64 positions${greedy ? ", same 8 greedy tokens (KV cache)" : ""}`, async () => {
       const file = path.join(dir, `${architecture}-${GgmlType[type]}.gguf`);
-      await writeRandomModel(file, paritySpec(architecture, type, vocabDir));
+      // The project's toy vocabulary (~1.3k tokens), not a 32k one: SwiftShader runs the output matmul on the CPU.
+      await writeRandomModel(file, { ...paritySpec(architecture, type, vocabDir), vocabPath: toyVocab });
       const llamaModel = await loadLlamaCppModel(file);
       const student = await loadStudent(file);
       try {
@@ -79,14 +83,16 @@ describe.skipIf(noWebGpu || skipWithout("fixtures"))("webgpu parity with llama.c
         expect(result.positions).toBeGreaterThanOrEqual(parityBounds.minPositions);
         expect(result.meanKl).toBeLessThan(parityBounds.maxMeanKl);
         expect(result.argmaxAgreement).toBeGreaterThanOrEqual(parityBounds.minArgmaxAgreement);
-        const prompt = tokens.slice(0, 4);
-        expect(await tfjsGreedy(student, prompt, 8)).toEqual(await llamaCppGreedy(llamaModel, prompt, 8));
+        if (greedy) {
+          const prompt = tokens.slice(0, 4);
+          expect(await tfjsGreedy(student, prompt, 8)).toEqual(await llamaCppGreedy(llamaModel, prompt, 8));
+        }
       } finally {
         student.dispose();
         await llamaModel.dispose();
         await rm(file, { force: true });
       }
-    });
+    }, slow);
   }
 });
 
@@ -146,7 +152,7 @@ describe.skipIf(noWebGpu)("webgpu LoRA training", () => {
       // Float32 rounding only: other summation orders, and WGSL's exp, inverseSqrt and division are not
       // correctly rounded (a few ULP). A dropped, doubled or transposed term gives an error of order 1.
       expect(relative).toBeLessThan(1e-4);
-    });
+    }, slow);
   }
 
   it("keeps the live tensor count flat over 100 steps (accumulation, clipping, dropout, AdamW) and gives GPU memory back on dispose", async () => {
@@ -175,7 +181,7 @@ describe.skipIf(noWebGpu)("webgpu LoRA training", () => {
     const after = tf.memory() as typeof base;
     expect(after.numBytesInGPU).toBe(base.numBytesInGPU); // every tensor's buffer released
     expect(after.numBytesAllocatedInGPU).toBe(after.numBytesInGPU); // and none kept in tfjs's pool
-  });
+  }, slow);
 
   it("overfits 4 examples; the exported adapter runs in llama.cpp to the same logits and answers", async () => {
     await tf.setBackend("webgpu");
@@ -221,5 +227,5 @@ describe.skipIf(noWebGpu)("webgpu LoRA training", () => {
       model.dispose();
       await tokenizer.dispose();
     }
-  });
+  }, slow);
 });
