@@ -67,7 +67,7 @@ async function randomStudent(): Promise<{ modelPath: string; adapterPath: string
   });
   const model = await StudentModel.fromGguf(await openGguf(modelPath));
   const adapter = LoraAdapter.create(loraSitesOf(model, [...loraTargets]), { rank: 8, alpha: 16, dropout: 0 }, 1);
-  const tensors = adapter.toTensors("llama");
+  const tensors = await adapter.toTensors("llama");
   const random = new SeededRandom(2);
   for (const pair of tensors.pairs) for (let i = 0; i < pair.b.length; i++) pair.b[i] = random.uniform(-0.02, 0.02);
   await writeLoraAdapter(adapterPath, tensors);

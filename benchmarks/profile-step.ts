@@ -49,17 +49,17 @@ async function profileConfig(name: string, config: PeerConfig, warmup: number, s
   const timers = new Timers();
   let profiledMs = 0;
   try {
-    for (let s = 0; s < warmup; s++) trainer.step([batch], 1e-3, s);
+    for (let s = 0; s < warmup; s++) await trainer.step([batch], 1e-3, s);
     for (let s = 0; s < steps; s++) {
       const t0 = performance.now();
-      trainer.step([batch], 1e-3, s);
+      await trainer.step([batch], 1e-3, s);
       plainTimes.push(performance.now() - t0);
     }
     const restore = timers.install();
     try {
       for (let s = 0; s < steps; s++) {
         const t0 = performance.now();
-        trainer.step([batch], 1e-3, s);
+        await trainer.step([batch], 1e-3, s);
         profiledMs += performance.now() - t0;
       }
       await new Promise((resolve) => setTimeout(resolve, 100)); // GC entries arrive on the event loop

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- train-step [--json] [--configs tiny,small] [--steps N] [--warmup N] [--purejs-steps N] [--peer-steps N]`
+ * `npm run bench -- train-step [--json] [--configs tiny,small] [--steps N] [--warmup N] [--purejs-steps N] [--peer-steps N]
+ *   [--backend gpu|webgpu|node|native|cpu]`
  *
  * LoRA training tokens/s of the tfjs student on the active backend for the model shapes of
  * ../shared/peers/configs.json, against the PyTorch CPU peer (torch_lora_step.py) run in the same benchmark
@@ -9,6 +10,8 @@
  * on the LoRA weights only, one fixed batch of batch × seq random tokens reused every step, the first half
  * of each sequence masked out of the loss. tokens/s = batch · seq / median step time, as the peer counts.
  * purejs_tokens_per_s is the same measurement with tfjs's own JavaScript kernels (native kernels off).
+ * --backend forces the tfjs backend (as LLM2LLM_BACKEND does); each row names it, with the WebGPU adapter, and
+ * says when the adapter is software (SwiftShader): then the figure is a CPU emulation's, not a GPU's.
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/tfjsBackend.js";
@@ -93,7 +96,7 @@ async function measure(config: PeerConfig, warmup: number, steps: number): Promi
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const t0 = performance.now();
-      losses.push(trainer.step([batch], learningRate, s).loss);
+      losses.push((await trainer.step([batch], learningRate, s)).loss);
       if (s >= warmup) times.push(performance.now() - t0);
     }
   } finally {
@@ -107,7 +110,13 @@ const trainStep: Benchmark<TrainStepResult> = {
   description: "LoRA training tokens/s (tfjs student) vs the PyTorch CPU peer, same configs, same run",
 
   async run(args, log) {
+    const forced = option(args, "backend");
+    if (forced) process.env.LLM2LLM_BACKEND = forced;
     const backend = await initBackend();
+    const adapter = backend.choice === "webgpu" ? backend.webgpuAdapter : undefined;
+    const backendLabel = adapter
+      ? `webgpu on ${adapter.name}${adapter.software ? ": software adapter, NOT a GPU figure" : ""}`
+      : backend.choice;
     log(`backend: ${backend.description}`);
     const names = (option(args, "configs") ?? "tiny,small").split(",");
     const configs = readPeerConfigs(names);
@@ -209,14 +218,15 @@ const trainStep: Benchmark<TrainStepResult> = {
       });
       log(`${name}: ${round(tokensPerS)} tokens/s vs PyTorch ${torchTokensPerS} (ratio ${round(tokensPerS / torchTokensPerS, 3)})`);
     }
-    return { benchmark: "train-step", results, machine: describeMachine(backend.description), peer: peerInfo, tfjs: tf.version_core };
+    return { benchmark: "train-step", results, machine: describeMachine(backend.description), peer: peerInfo, tfjs: tf.version_core, backend: backendLabel };
   },
 
   table(result) {
     return {
-      header: ["config", "tokens/s", "torch tokens/s (best)", "torch threads", "ratio", "pure-JS tokens/s", "ms/step", "torch ms/step", "GFLOP/s", "torch GFLOP/s"],
+      header: ["config", "tokens/s", "torch tokens/s (best)", "torch threads", "ratio", "pure-JS tokens/s", "ms/step", "torch ms/step", "GFLOP/s", "torch GFLOP/s", "backend"],
       rows: result.results.map((r) => [
         r.config, r.tokens_per_s, r.torch_tokens_per_s, r.torch_threads, r.ratio, r.purejs_tokens_per_s ?? "-", r.ms_per_step_median, r.torch_ms_per_step_median, r.gflops, r.torch_gflops,
+        String(result.backend ?? result.machine.backend ?? ""),
       ]),
     };
   },

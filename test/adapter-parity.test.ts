@@ -48,13 +48,13 @@ async function adapterParity(name: string, modelPath: string): Promise<void> {
     seed: 1,
   });
   try {
-    const tensors = trained.adapter.toTensors(student.config.architecture);
+    const tensors = await trained.adapter.toTensors(student.config.architecture);
     expect(Math.max(...tensors.pairs.map((p) => Math.max(...p.b.map(Math.abs))))).toBeGreaterThan(0);
     await writeLoraAdapter(adapterPath, tensors);
     const tokens = randomTokens(96, student.config.nVocab, 7, bos);
     const lora = trained.adapter.forwardMap();
 
-    const moved = compareLogits(tfjsLogits(student, tokens), tfjsLogits(student, tokens, lora));
+    const moved = compareLogits(await tfjsLogits(student, tokens), await tfjsLogits(student, tokens, lora));
     console.log(describeParity(`${name}: base vs base + LoRA (tfjs)`, moved));
     // Far outside the parity bounds, by KL or (near-uniform fixture logits) by argmax.
     expect(moved.meanKl > 10 * parityBounds.maxMeanKl || moved.argmaxAgreement < 0.9).toBe(true);

@@ -57,7 +57,7 @@ beforeAll(async () => {
   examples = tokenizeExamples(eightExamples, tokenizer, 64).examples;
   before = baseTensors(model);
   trained = await trainLora(model, examples, { epochs: 40, batchSize: 8, learningRate: 1e-2, warmupRatio: 0.05, seed: 3 });
-  await writeLoraAdapter(adapterPath, trained.adapter.toTensors(model.config.architecture));
+  await writeLoraAdapter(adapterPath, await trained.adapter.toTensors(model.config.architecture));
 });
 
 afterAll(async () => {
@@ -120,7 +120,7 @@ describe("LoRA overfit on 8 examples", () => {
     const loaded = LoraAdapter.fromTensors(read);
     try {
       expect(loaded.scale).toBe(trained.adapter.scale);
-      const original = trained.adapter.toTensors("llama").pairs;
+      const original = (await trained.adapter.toTensors("llama")).pairs;
       read.pairs.forEach((p, i) => {
         expect(p.baseName).toBe(original[i]!.baseName);
         expect(Buffer.from(p.a.buffer).equals(Buffer.from(original[i]!.a.buffer))).toBe(true);
@@ -140,7 +140,7 @@ describe("seeded training", () => {
   it("is reproducible with the same seed (dropout included) and differs with another", async () => {
     const run = async (seed: number) => {
       const r = await trainLora(model, examples, { epochs: 3, batchSize: 3, learningRate: 1e-2, seed, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ["q", "v", "down"] } });
-      const out = { losses: r.lossCurve.map((p) => p.loss), weights: r.adapter.toTensors("llama").pairs.map((p) => [...p.a, ...p.b]) };
+      const out = { losses: r.lossCurve.map((p) => p.loss), weights: (await r.adapter.toTensors("llama")).pairs.map((p) => [...p.a, ...p.b]) };
       r.adapter.dispose();
       return out;
     };

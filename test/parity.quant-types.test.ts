@@ -75,12 +75,12 @@ describe.skipIf(skipWithout("fixtures") || !reference)("parity with llama.cpp: t
         expect(result.meanKl).toBeLessThan(parityBounds.maxMeanKl);
         expect(result.argmaxAgreement).toBeGreaterThanOrEqual(parityBounds.minArgmaxAgreement);
         const prompt = tokens.slice(0, 4);
-        expect(tfjsGreedy(student, prompt, 32)).toEqual(await llamaCppGreedy(llamaModel, prompt, 32));
+        expect(await tfjsGreedy(student, prompt, 32)).toEqual(await llamaCppGreedy(llamaModel, prompt, 32));
 
         const twinStudent = await loadStudent(twin);
         try {
-          const ours = tfjsLogits(student, tokens);
-          const theirs = tfjsLogits(twinStudent, tokens);
+          const ours = await tfjsLogits(student, tokens);
+          const theirs = await tfjsLogits(twinStudent, tokens);
           for (let i = 0; i < ours.length; i++) expect(ours[i]!.every((v, j) => Object.is(v, theirs[i]![j]))).toBe(true);
         } finally {
           twinStudent.dispose();

@@ -165,15 +165,15 @@ describe.each(["llama", "qwen2", "qwen3"] as const)("StudentModel (%s, random we
     tf.dispose([a, b, ...Object.values(grads)]);
   });
 
-  it("frees every intermediate tensor: forward and generate leave the live tensor count unchanged", () => {
+  it("frees every intermediate tensor: forward and generate leave the live tensor count unchanged", async () => {
     const start = tf.memory().numTensors;
     tf.dispose(model.forward([tokens, tokens], { attentionMask: [tokens.map(() => 1), tokens.map(() => 1)] }));
-    generate(model, tokens.slice(0, 3), { maxTokens: 5, temperature: 0.8, seed: 1 });
+    await generate(model, tokens.slice(0, 3), { maxTokens: 5, temperature: 0.8, seed: 1 });
     expect(tf.memory().numTensors).toBe(start);
   });
 
-  it("greedy generation follows the argmax of the full forward pass", () => {
-    const out = generate(model, tokens.slice(0, 3), { maxTokens: 6 }).tokens;
+  it("greedy generation follows the argmax of the full forward pass", async () => {
+    const out = (await generate(model, tokens.slice(0, 3), { maxTokens: 6 })).tokens;
     const check = model.forward([[...tokens.slice(0, 3), ...out]]);
     const argmax = tf.tidy(() => tf.argMax(check, -1).dataSync());
     for (let i = 0; i < out.length; i++) expect(out[i]).toBe(argmax[2 + i]);
@@ -203,8 +203,8 @@ describe("sampling", () => {
   });
   it("stops at an end-of-generation token", async () => {
     const model = await smallModel("llama");
-    const first = generate(model, [5, 6], { maxTokens: 4 }).tokens;
-    const stopped = generate(model, [5, 6], { maxTokens: 4, isEndOfGeneration: (t) => t === first[1] });
+    const first = (await generate(model, [5, 6], { maxTokens: 4 })).tokens;
+    const stopped = await generate(model, [5, 6], { maxTokens: 4, isEndOfGeneration: (t) => t === first[1] });
     expect(stopped).toEqual({ tokens: first.slice(0, first.indexOf(first[1]!)), stoppedBy: "eos" });
     model.dispose();
   });

@@ -30,7 +30,7 @@ it("keeps tf.memory().numTensors the same after step 2 and after step 100", asyn
   const micro = [makeBatch([example(1, 9), example(2, 6)]), makeBatch([example(3, 12)])];
   const counts: number[] = [];
   for (let step = 1; step <= 100; step++) {
-    const result = trainer.step(micro, 1e-3, step);
+    const result = await trainer.step(micro, 1e-3, step);
     expect(Number.isFinite(result.loss)).toBe(true);
     counts[step] = tf.memory().numTensors;
   }

@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { cpuFeatures } from "../backend/cpuFeatures.js";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { initBackend } from "../backend/tfjsBackend.js";
+import { probeWebGpu } from "../backend/webgpuAdapter.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 interface DoctorArgs {
@@ -18,8 +19,9 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
     if (args.json) return printJson(report);
     const lines = [
       `cpu:         ${report.cpu.model} (${report.cpu.cores} cores, ${report.cpu.arch}; ${report.cpu.simd.join(" ") || "no SIMD flags seen"})`,
-      `student:     ${report.student.description}`,
+      `student:     ${report.student.choice}: ${report.student.description}`,
       ...report.student.skipped.map((s) => `             not ${s.choice}: ${s.reason}`),
+      `webgpu:      ${report.webgpu.adapter ? `adapter ${report.webgpu.adapter.name}` : report.webgpu.reason}`,
       `teacher:     llama.cpp ${report.teacher.gpu === false ? "on CPU" : `with ${report.teacher.gpu}`}` +
         (report.teacher.gpuDevices.length ? ` (${report.teacher.gpuDevices.join(", ")})` : ""),
       "",
@@ -32,10 +34,20 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
 
 export async function doctorReport() {
   const backend = await initBackend();
+  // Looked for even when a backend ahead of webgpu was taken, so doctor always names the adapter.
+  const webgpuProbe = await probeWebGpu();
+  const webgpu = webgpuProbe.ok ? { adapter: webgpuProbe.adapter } : { reason: webgpuProbe.reason };
   const llama = await getLlamaCpp();
   const gpuDevices = llama.gpu === false ? [] : await llama.getGpuDeviceNames();
   const advice: string[] = [];
-  if (backend.choice !== "gpu") {
+  if (backend.choice !== "gpu" && backend.choice !== "webgpu") {
+    advice.push(
+      webgpuProbe.ok
+        ? `student on a GPU through WebGPU: the adapter found, ${webgpuProbe.adapter.name}, is ${webgpuProbe.adapter.software ? "software, so it is not used (LLM2LLM_BACKEND=webgpu forces it)" : "usable"}; install the GPU's Vulkan driver (Linux) for a hardware one`
+        : `student on a GPU through WebGPU (Dawn, npm webgpu: Vulkan on Linux, Metal on macOS, D3D12 on Windows): ${webgpuProbe.reason}`,
+    );
+  }
+  if (backend.choice !== "gpu" && backend.choice !== "webgpu") {
     advice.push(
       "student on an NVIDIA GPU: `npm install @tensorflow/tfjs-node-gpu` on Linux x64 with CUDA 11.2 and cuDNN 8.1 (what libtensorflow 2.9, under tfjs-node-gpu 4.x, is built for) " +
         "— its install downloads libtensorflow, so it needs the network once",
@@ -53,6 +65,7 @@ export async function doctorReport() {
   return {
     cpu: cpuFeatures(),
     student: backend,
+    webgpu,
     teacher: { gpu: llama.gpu, gpuDevices, cpuMathCores: llama.cpuMathCores },
     advice,
   };

@@ -15,6 +15,7 @@ import { measureRun, planFrom, planRun } from "../pipeline/planRun.js";
 import { probeRun } from "../pipeline/probe.js";
 import { writeReport } from "../pipeline/report/index.js";
 import { planText, probeText } from "./planText.js";
+import { initBackend } from "../backend/tfjsBackend.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 const flagToKey = {
@@ -88,6 +89,7 @@ export const runCommand: CommandModule = {
     const observer = json ? silentObserver : new TerminalObserver(config.iterations);
     const parts = createLoopParts(config, task, run, observer, plan);
     say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}\n${planText(plan)}`);
+    say(json, `student backend: ${(await initBackend()).description}`);
     const history = await runLoop(config, run, parts, seedSet, testSet, observer).finally(() => observer.close());
     const report = await writeReport(run);
 

@@ -12,6 +12,7 @@
  * References: llama.cpp src/llama-model.cpp and ggml's rope; karpathy/nanoGPT model.py for the form.
  */
 import * as tf from "@tensorflow/tfjs";
+import { releasePooledDeviceMemory } from "../backend/deviceMemory.js";
 import { UsageError } from "../errors.js";
 import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
@@ -102,8 +103,10 @@ export class StudentModel {
     });
   }
 
+  /** Frees the weights; on a GPU backend their memory goes back to the driver (not kept in tfjs's buffer pool). */
   dispose(): void {
     disposeWeights(this.weights);
+    releasePooledDeviceMemory();
   }
 }
 

@@ -25,7 +25,8 @@ export interface GenerateResult {
   stoppedBy: "eos" | "maxTokens";
 }
 
-export function generate(model: StudentModel, promptTokens: readonly number[], options: GenerateOptions): GenerateResult {
+/** Async: each step's logits are read with `data()`, as a GPU backend requires (no synchronous reads). */
+export async function generate(model: StudentModel, promptTokens: readonly number[], options: GenerateOptions): Promise<GenerateResult> {
   if (promptTokens.length === 0) throw new UsageError("generate: the prompt has no tokens (give text, or a model that adds BOS)");
   const pick = sampler(options);
   const cache = new KvCache(model.config.nLayer);
@@ -38,8 +39,9 @@ export function generate(model: StudentModel, promptTokens: readonly number[], o
         const t = logits.shape[1];
         return logits.slice([0, t - 1, 0], [1, 1, -1]).reshape([-1]); // [V]
       });
-      const next = pick(last.dataSync() as Float32Array);
+      const values = (await last.data()) as Float32Array;
       last.dispose();
+      const next = pick(values);
       if (options.isEndOfGeneration?.(next)) return { tokens, stoppedBy: "eos" };
       tokens.push(next);
       options.onToken?.(next);

@@ -72,7 +72,7 @@ async function withTfjs(options: GenerateTextOptions, file: Awaited<ReturnType<t
     const promptTokens = tokenizePrompt(tokenizer, options.prompt);
     model = await StudentModel.fromGguf(file);
     const lora = adapter?.forwardMap(options.adapterScale ?? 1);
-    const { tokens, stoppedBy } = generate(model, promptTokens, {
+    const { tokens, stoppedBy } = await generate(model, promptTokens, {
       ...options.sampling,
       isEndOfGeneration: (t) => tokenizer!.isEndOfGeneration(t),
       ...(lora ? { lora } : {}),

@@ -71,9 +71,9 @@ export async function llamaCppLogits(model: LlamaModel, tokens: readonly number[
 }
 
 /** The tfjs student's next-token logits after each token: one Float32Array [V] per position. */
-export function tfjsLogits(student: StudentModel, tokens: readonly number[], lora?: LoraWeights): Float32Array[] {
+export async function tfjsLogits(student: StudentModel, tokens: readonly number[], lora?: LoraWeights): Promise<Float32Array[]> {
   const logits = student.forward([[...tokens]], lora ? { lora } : {}); // [1, T, V]
-  const flat = logits.dataSync() as Float32Array;
+  const flat = (await logits.data()) as Float32Array; // async: webgpu has no synchronous read in Node
   logits.dispose();
   const v = student.config.nVocab;
   return tokens.map((_, i) => flat.slice(i * v, (i + 1) * v));
@@ -107,7 +107,7 @@ export async function checkParity(
   lora?: { llamaCpp: LlamaCppLoraOption[]; tfjs: LoraWeights },
 ): Promise<ParityResult> {
   const reference = await llamaCppLogits(llamaModel, tokens, lora?.llamaCpp);
-  return compareLogits(reference, tfjsLogits(student, tokens, lora?.tfjs));
+  return compareLogits(reference, await tfjsLogits(student, tokens, lora?.tfjs));
 }
 
 /** llama.cpp greedy continuation of `prompt`: n tokens (never stopping early, so lengths compare). */
@@ -130,8 +130,8 @@ export async function llamaCppGreedy(model: LlamaModel, prompt: readonly number[
 }
 
 /** tfjs greedy continuation of `prompt`: n tokens, never stopping early. */
-export function tfjsGreedy(student: StudentModel, prompt: readonly number[], n: number, lora?: LoraWeights): number[] {
-  return generate(student, prompt, { maxTokens: n, temperature: 0, ...(lora ? { lora } : {}) }).tokens;
+export async function tfjsGreedy(student: StudentModel, prompt: readonly number[], n: number, lora?: LoraWeights): Promise<number[]> {
+  return (await generate(student, prompt, { maxTokens: n, temperature: 0, ...(lora ? { lora } : {}) })).tokens;
 }
 
 /** A reproducible token sequence of `length` ids in [low, high), starting with `first` when given (e.g. BOS). */

@@ -44,7 +44,7 @@ export function describeRandomModelParity(architecture: Architecture): void {
           expect(result.argmaxAgreement).toBeGreaterThanOrEqual(parityBounds.minArgmaxAgreement);
 
           const prompt = tokens.slice(0, 4);
-          expect(tfjsGreedy(student, prompt, 32)).toEqual(await llamaCppGreedy(llamaModel, prompt, 32));
+          expect(await tfjsGreedy(student, prompt, 32)).toEqual(await llamaCppGreedy(llamaModel, prompt, 32));
         } finally {
           student.dispose();
           await llamaModel.dispose();

@@ -54,7 +54,7 @@ export class TfjsStudentGenerator implements StudentGenerator {
     const results: string[] = [];
     for (const [index, prompt] of prompts.entries()) {
       const promptTokens = this.tokenizer.tokenize(prompt);
-      const { tokens } = generate(this.model, promptTokens, {
+      const { tokens } = await generate(this.model, promptTokens, {
         ...(Array.isArray(sampling) ? sampling[index]! : (sampling as SamplingOptions)),
         ...(lora ? { lora } : {}),
         isEndOfGeneration: (token) => this.tokenizer.isEndOfGeneration(token),

@@ -106,16 +106,18 @@ export class LoraAdapter {
     return new Map([...this.pairs].map(([name, p]) => [name, { a: p.a as tf.Tensor2D, b: p.b as tf.Tensor2D, scale }]));
   }
 
-  /** Plain named tensors for the adapter GGUF writer (gguf/ knows nothing of tfjs). */
-  toTensors(architecture: string): LoraAdapterTensors {
-    const pairs: LoraTensorPair[] = [...this.pairs.values()].map((p) => ({
-      baseName: p.site.name,
-      rank: this.rank,
-      nIn: p.site.nIn,
-      nOut: p.site.nOut,
-      a: p.a.dataSync() as Float32Array,
-      b: p.b.dataSync() as Float32Array,
-    }));
+  /** Plain named tensors for the adapter GGUF writer (gguf/ knows nothing of tfjs); read with `data()`, as a GPU backend requires. */
+  async toTensors(architecture: string): Promise<LoraAdapterTensors> {
+    const pairs: LoraTensorPair[] = await Promise.all(
+      [...this.pairs.values()].map(async (p) => ({
+        baseName: p.site.name,
+        rank: this.rank,
+        nIn: p.site.nIn,
+        nOut: p.site.nOut,
+        a: (await p.a.data()) as Float32Array,
+        b: (await p.b.data()) as Float32Array,
+      })),
+    );
     return { architecture, alpha: this.alpha, pairs };
   }
 

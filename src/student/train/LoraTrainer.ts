@@ -43,8 +43,11 @@ export class LoraTrainer {
     return this.optimizer.step;
   }
 
-  /** One optimizer step over `microBatches` (accumulated), at learning rate `lr`; `dropoutSeed` varies per step. */
-  step(microBatches: readonly TokenBatch[], lr: number, dropoutSeed: number): StepResult {
+  /**
+   * One optimizer step over `microBatches` (accumulated), at learning rate `lr`; `dropoutSeed` varies per step.
+   * Async: the loss and norm are read with `data()`, as a GPU backend requires (no synchronous reads).
+   */
+  async step(microBatches: readonly TokenBatch[], lr: number, dropoutSeed: number): Promise<StepResult> {
     const completionTokens = microBatches.reduce((s, b) => s + b.completionTokens, 0);
     const realTokens = microBatches.reduce((s, b) => s + b.realTokens, 0);
     // A step without completion tokens would divide by zero; it cannot teach anything, so it is skipped.
@@ -78,8 +81,9 @@ export class LoraTrainer {
       this.optimizer.apply(grads, lr);
       return [lossSum, norm];
     });
-    const [lossValue, normValue] = [loss.dataSync()[0]!, gradNorm.dataSync()[0]!];
+    const [lossValues, normValues] = await Promise.all([loss.data(), gradNorm.data()]);
     tf.dispose([loss, gradNorm]);
+    const [lossValue, normValue] = [lossValues[0]!, normValues[0]!];
     return { loss: lossValue, gradNorm: normValue, completionTokens, realTokens };
   }
 

@@ -5,7 +5,8 @@
 import * as tf from "@tensorflow/tfjs";
 
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
-  const norm = tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar;
+  // A chain of adds, not tf.addN: webgpu's AddN binds every input at once, past the device's storage-buffer limit.
+  const norm = tf.sqrt(grads.map((g) => g.square().sum()).reduce((sum, x) => tf.add(sum, x))) as tf.Scalar;
   // min(1, maxNorm / (norm + 1e-6)) stays a tensor: no GPU→CPU sync inside the step.
   const factor = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(norm.add(1e-6)));
   return { grads: grads.map((g) => g.mul(factor)), norm };

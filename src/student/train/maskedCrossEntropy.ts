@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nativeMaskedCrossEntropy } from "../fused/crossEntropy.js";
+import { maskedCrossEntropyComposed } from "./maskedCrossEntropyComposed.js";
 
 /**
  * logits [B, T, V] at input positions, targets [B, T] int32 (the next token), mask [B, T] float32 (1 = in
@@ -19,6 +20,8 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, ma
   // The same op as native row kernels on the cpu backend with native kernels (src/student/fused).
   const native = nativeMaskedCrossEntropy(logits, targets, mask, normaliser);
   if (native) return native;
+  // Tensors on a device (webgpu, tfjs-node): no synchronous reads, tfjs ops on the device instead.
+  if (tf.getBackend() !== "cpu") return maskedCrossEntropyComposed(logits, targets, mask, normaliser);
   const targetIds = targets.dataSync() as Int32Array;
   const weights = mask.dataSync() as Float32Array;
   const vocab = logits.shape[2];

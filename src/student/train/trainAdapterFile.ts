@@ -63,7 +63,7 @@ export async function trainAdapterFile(options: TrainAdapterFileOptions): Promis
     const { rank, alpha } = result.adapter;
     const targets = [...new Set(result.adapter.sites.map((s) => s.name.split(".")[2]!))];
     try {
-      await writeLoraAdapter(options.outPath, result.adapter.toTensors(file.architecture));
+      await writeLoraAdapter(options.outPath, await result.adapter.toTensors(file.architecture));
     } finally {
       result.adapter.dispose();
     }

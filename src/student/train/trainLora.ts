@@ -90,7 +90,7 @@ export async function trainLora(
         const group: TokenBatch[] = batches.slice(first, first + o.gradientAccumulation);
         const step = trainer.stepsTaken;
         const learningRate = learningRateAt(schedule, step);
-        const result = trainer.step(group, learningRate, random.seed());
+        const result = await trainer.step(group, learningRate, random.seed());
         // Recorded whether or not anyone listens: `onStep?.(f())` would skip f() when there is no listener.
         const point = curve.record(step, epoch, learningRate, result);
         onStep?.(point, totalSteps);
