@@ -1,4 +1,5 @@
 /** Asks the student to answer examples and scores each answer with the task (greedy decoding). */
+import { UntokenizableTextError } from "../gguf/vocabularyCoverage.js";
 import type { Example, StudentGenerator, Task } from "../seams.js";
 import type { EvaluatedExample } from "./sourceSelection.js";
 
@@ -9,7 +10,15 @@ export async function evaluateStudent(
   maxTokens: number,
   onDone?: (index: number) => void,
 ): Promise<EvaluatedExample[]> {
-  const predictions = await student.generate(examples.map((e) => task.formatPrompt(e)), { maxTokens, temperature: 0 }, onDone);
+  const predictions = await student
+    .generate(examples.map((e) => task.formatPrompt(e)), { maxTokens, temperature: 0 }, onDone)
+    .catch((error: unknown) => {
+      // A prompt outside the student's vocabulary: say which example it came from.
+      if (error instanceof UntokenizableTextError && error.textIndex !== undefined && examples[error.textIndex]) {
+        throw error.at(`example "${examples[error.textIndex]!.id}" (${error.where})`);
+      }
+      throw error;
+    });
   return examples.map((example, i) => ({ example, prediction: predictions[i]!, correct: task.isCorrect(predictions[i]!, example) }));
 }
 
