@@ -15,7 +15,9 @@ import { UnsupportedModelError } from "../src/errors.js";
 import { getLlamaCpp } from "../src/backend/llamaCpp.js";
 import { openGguf, tokenizerMetadataFrom } from "../src/gguf/index.js";
 import { UntokenizableTextError, vocabularyCoverage, vocabularyCoverageFromMetadata } from "../src/gguf/vocabularyCoverage.js";
-import type { Example } from "../src/seams.js";
+import { evaluateStudent } from "../src/pipeline/evaluate.js";
+import type { Example, Task } from "../src/seams.js";
+import { loadStudentGenerator } from "../src/student/evaluate/loadStudentGenerator.js";
 import { generateText } from "../src/student/generateText.js";
 import { StudentTokenizer } from "../src/student/tokenizer.js";
 import { tokenizeExamples } from "../src/student/train/trainingData.js";
@@ -173,6 +175,22 @@ describe.skipIf(skipWithout("fixtures"))("generate and train: a clear error and 
       expect((error as Error).message).toMatch(/^--prompt "What is 12 \+ 7\?": the character "1" \(U\+0031\) at index 8 cannot be tokenized by the model .*no-byte-fallback\.gguf/);
     });
   }
+
+  it("evaluation (llama.cpp engine): the error names the example before any generation", async () => {
+    const student = await loadStudentGenerator({ engine: "llama.cpp", modelPath: model, parallel: 1, contextSize: 64 });
+    try {
+      const task = { formatPrompt: (e: Example) => e.question, isCorrect: () => false } as unknown as Task;
+      const examples: Example[] = [
+        { id: "test-1", question: "Once upon a time", answer: "x" },
+        { id: "test-2", question: "What is 12", answer: "x" },
+      ];
+      const error = await evaluateStudent(student, task, examples, { mode: "greedy", seed: 0, maxTokens: 4 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UntokenizableTextError);
+      expect((error as Error).message).toMatch(/^example "test-2" \(evaluation prompt 2 of 2\): the character "1" \(U\+0031\) at index 8/);
+    } finally {
+      await student.dispose();
+    }
+  });
 
   // The CLI runs are slow (a process each): the issue's two crashes, as a user met them.
   it('llm2llm generate --engine llama.cpp --prompt "What is 12 + 7?"', async () => {

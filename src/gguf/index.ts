@@ -10,3 +10,7 @@ export {
   codecFor, decoderFor, readableTensorTypes, supportedTensorTypes, floatToHalf, halfToFloat, roundToHalf, type TensorCodec, type TensorDecoder,
 } from "./quant/index.js";
 export { tensorByteLength } from "./tensorLayout.js";
+export {
+  checkVocabularyLoads, UntokenizableTextError, untokenizableReason, vocabularyCoverage, vocabularyCoverageFromMetadata,
+  type UntokenizableCharacter, type VocabularyCoverage, type VocabularyKind,
+} from "./vocabularyCoverage.js";

@@ -45,6 +45,8 @@ export class UntokenizableTextError extends Llm2llmError {
     readonly found: UntokenizableCharacter,
     /** Where the text came from (a file and line, "the prompt"), when the caller knows. */
     readonly where?: string,
+    /** Which of several texts checked together (StudentTokenizer.checkTexts), so a caller can name its source. */
+    readonly textIndex?: number,
   ) {
     super(
       `${where ? `${where}: ` : ""}${describeCharacter(found)} cannot be tokenized by the model ${model}: its vocabulary has no token for it ` +
@@ -54,7 +56,7 @@ export class UntokenizableTextError extends Llm2llmError {
 
   /** The same error, saying where the text came from. */
   at(where: string): UntokenizableTextError {
-    return new UntokenizableTextError(this.model, this.found, where);
+    return new UntokenizableTextError(this.model, this.found, where, this.textIndex);
   }
 }
 

@@ -3,6 +3,7 @@
  * as the paper's evaluation does (temperature 0.7, top-p 0.9) with a seed per example from the run seed and the
  * example id, so a prediction depends on neither the order, the batch nor a resume.
  */
+import { UntokenizableTextError } from "../gguf/vocabularyCoverage.js";
 import type { Example, SamplingOptions, StudentGenerator, Task } from "../seams.js";
 import { requestSeed } from "../teacher/requestSeed.js";
 import type { EvaluatedExample } from "./sourceSelection.js";
@@ -33,7 +34,15 @@ export async function evaluateStudent(
   sampling: EvalSampling,
   onDone?: (index: number) => void,
 ): Promise<EvaluatedExample[]> {
-  const predictions = await student.generate(examples.map((e) => task.formatPrompt(e)), evalSamplingFor(examples, sampling), onDone);
+  const predictions = await student
+    .generate(examples.map((e) => task.formatPrompt(e)), evalSamplingFor(examples, sampling), onDone)
+    .catch((error: unknown) => {
+      // A prompt outside the student's vocabulary: say which example it came from.
+      if (error instanceof UntokenizableTextError && error.textIndex !== undefined && examples[error.textIndex]) {
+        throw error.at(`example "${examples[error.textIndex]!.id}" (${error.where})`);
+      }
+      throw error;
+    });
   return examples.map((example, i) => ({ example, prediction: predictions[i]!, correct: task.isCorrect(predictions[i]!, example) }));
 }
 

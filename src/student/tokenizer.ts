@@ -73,7 +73,7 @@ export class StudentTokenizer {
   checkTexts(texts: readonly string[], where: (index: number) => string): void {
     texts.forEach((text, index) => {
       const found = this.coverage.firstUntokenizable(text);
-      if (found) throw new UntokenizableTextError(this.model.filename ?? "(unnamed)", found, where(index));
+      if (found) throw new UntokenizableTextError(this.model.filename ?? "(unnamed)", found, where(index), index);
     });
   }
 
