@@ -85,6 +85,8 @@ interface VsSequentialRow {
   teacher_no_prefix_sharing?: Omit<RunMeasure, "texts">;
   sequential: Omit<RunMeasure, "texts">;
   speedup_vs_sequential: number;
+  /** The same ratio in completion tokens per CPU second of this process: on a shared machine, the work each did. */
+  speedup_vs_sequential_cpu: number;
   /** Prompts whose completion text the two runs wrote alike (same seeds; batched arithmetic may round differently). */
   same_texts: number;
   costs: ModelCosts;
@@ -143,9 +145,9 @@ async function vsSequential(model: string, requests: TeacherRequest[], mode: VsS
   log(`  costs now, at ${costs.context_tokens} tokens of context: ${costs.prompt_tokens_per_s.toFixed(1)} prompt tokens/s, decode step ${costs.decode_step_ms_1.toFixed(0)} ms (1 sequence), ${costs.decode_step_ms_n.toFixed(0)} ms (${parallel} in one batch)`);
   // The teacher first: the baseline then runs with whatever the teacher warmed (page cache), not the reverse.
   const { texts: teacherTexts, ...teacher } = await runTeacher(model, requests, parallel, options);
-  log(`  teacher N=${parallel}: ${teacher.tokens} tokens in ${teacher.seconds.toFixed(1)} s = ${teacher.tokens_per_s.toFixed(2)} tokens/s (${teacher.prompt_tokens_evaluated} prompt tokens evaluated, prefix ${teacher.prefix_tokens} copied ${teacher.prefix_copies}x)`);
+  log(`  teacher N=${parallel}: ${teacher.tokens} tokens in ${teacher.seconds.toFixed(1)} s (${teacher.cpu_seconds.toFixed(1)} CPU s) = ${teacher.tokens_per_s.toFixed(2)} tokens/s (${teacher.prompt_tokens_evaluated} prompt tokens evaluated, prefix ${teacher.prefix_tokens} copied ${teacher.prefix_copies}x)`);
   const { texts: sequentialTexts, ...sequential } = await runSequentialBaseline(model, requests, options);
-  log(`  sequential LlamaChatSession: ${sequential.tokens} tokens in ${sequential.seconds.toFixed(1)} s = ${sequential.tokens_per_s.toFixed(2)} tokens/s (${sequential.prompt_tokens_evaluated} prompt tokens evaluated)`);
+  log(`  sequential LlamaChatSession: ${sequential.tokens} tokens in ${sequential.seconds.toFixed(1)} s (${sequential.cpu_seconds.toFixed(1)} CPU s) = ${sequential.tokens_per_s.toFixed(2)} tokens/s (${sequential.prompt_tokens_evaluated} prompt tokens evaluated)`);
   let unshared: Omit<RunMeasure, "texts"> | undefined;
   if (withUnshared) {
     const { texts: _texts, ...rest } = await runTeacher(model, requests, parallel, { ...options, sharePrefix: false });
@@ -164,6 +166,7 @@ async function vsSequential(model: string, requests: TeacherRequest[], mode: VsS
     ...(unshared ? { teacher_no_prefix_sharing: unshared } : {}),
     sequential,
     speedup_vs_sequential: teacher.tokens_per_s / sequential.tokens_per_s,
+    speedup_vs_sequential_cpu: teacher.tokens / teacher.cpu_seconds / (sequential.tokens / sequential.cpu_seconds),
     same_texts: teacherTexts.filter((t, i) => t === sequentialTexts[i]).length,
     costs,
     predicted_seconds: {

@@ -18,6 +18,8 @@ export interface RunMeasure {
   /** Completion tokens over every prompt. */
   tokens: number;
   seconds: number;
+  /** CPU seconds this process used meanwhile (user + system): the work done, whatever else shares the cores. */
+  cpu_seconds: number;
   tokens_per_s: number;
   /** Prompt tokens llama.cpp evaluated (token meters): what prompt processing cost. */
   prompt_tokens_evaluated: number;
@@ -43,8 +45,8 @@ interface Options {
   contextSize: number;
 }
 
-function measure(tokens: number, seconds: number, prompt: number, sampled: number, texts: string[]): RunMeasure {
-  return { tokens, seconds, tokens_per_s: tokens / seconds, prompt_tokens_evaluated: prompt, sampled_tokens_evaluated: sampled, texts };
+function measure(tokens: number, seconds: number, cpu: NodeJS.CpuUsage, prompt: number, sampled: number, texts: string[]): RunMeasure {
+  return { tokens, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, tokens_per_s: tokens / seconds, prompt_tokens_evaluated: prompt, sampled_tokens_evaluated: sampled, texts };
 }
 
 /** The project's teacher with N sequences, cold (no earlier batch has put the prefix in its cache). */
@@ -52,13 +54,15 @@ export async function runTeacher(modelPath: string, requests: TeacherRequest[], 
   const teacher = await LocalTeacher.load({ modelPath, parallel, contextSize: options.contextSize, sharePrefix: options.sharePrefix ?? true, ...(options.threads ? { threads: options.threads } : {}) });
   try {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const done = await teacher.complete(requests);
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (performance.now() - started) / 1000;
     const failed = done.find((c) => c.error !== undefined);
     if (failed) throw new Error(`teacher request ${failed.id} failed: ${failed.error}`);
     const stats = teacher.evaluationStats;
     return {
-      ...measure(done.reduce((sum, c) => sum + c.tokens, 0), seconds, stats.inputTokens, stats.outputTokens, done.map((c) => c.text)),
+      ...measure(done.reduce((sum, c) => sum + c.tokens, 0), seconds, cpu, stats.inputTokens, stats.outputTokens, done.map((c) => c.text)),
       prefix_tokens: stats.prefixTokens,
       prefix_copies: stats.prefixCopies,
     };
@@ -83,6 +87,7 @@ export async function runSequentialBaseline(modelPath: string, requests: Teacher
     const texts: string[] = [];
     let tokens = 0;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     for (const request of requests) {
       const last = request.messages.at(-1)!;
       if (last.role !== "user") throw new Error(`request ${request.id}: the last message must be the user's`);
@@ -105,7 +110,7 @@ export async function runSequentialBaseline(modelPath: string, requests: Teacher
       session.dispose({ disposeSequence: false });
     }
     const seconds = (performance.now() - started) / 1000;
-    return measure(tokens, seconds, sequence.tokenMeter.usedInputTokens, sequence.tokenMeter.usedOutputTokens, texts);
+    return measure(tokens, seconds, process.cpuUsage(cpuBefore), sequence.tokenMeter.usedInputTokens, sequence.tokenMeter.usedOutputTokens, texts);
   } finally {
     await model.dispose();
   }
