@@ -27,6 +27,15 @@ interface GemmRow {
   limit_ms_median: number | null;
   /** Our median GFLOP/s of each round (each round: ours, then OpenBLAS at every thread count). */
   rounds_gflops: number[];
+  /**
+   * GFLOP per CPU second (all threads' CPU time), medians over the rounds: how efficiently each side uses the
+   * CPU time it gets, which a loaded machine disturbs far less than wall time. OpenBLAS's is per call:
+   * (CPU of the script with its repeats − CPU of the script with one call) / the extra calls.
+   */
+  gflop_per_cpu_s: number;
+  limit_gflop_per_cpu_s_by_threads: Record<string, number>;
+  /** gflop_per_cpu_s ÷ OpenBLAS's at our thread count. */
+  cpu_ratio: number | null;
 }
 
 interface GemmResult {
@@ -62,18 +71,20 @@ function option(args: string[], name: string): string | undefined {
 }
 
 /** Median and minimum milliseconds of `fn`, after warm-up, over at least ~0.5 s or 5 runs. */
-function time(fn: () => void): { median: number; min: number } {
+function time(fn: () => void): { median: number; min: number; cpuMs: number } {
   fn();
   fn();
   const samples: number[] = [];
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   while (samples.length < 5 || (performance.now() - started < 500 && samples.length < 200)) {
     const t0 = performance.now();
     fn();
     samples.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
   samples.sort((x, y) => x - y);
-  return { median: samples[samples.length >> 1]!, min: samples[0]! };
+  return { median: samples[samples.length >> 1]!, min: samples[0]!, cpuMs: (cpu.user + cpu.system) / 1000 / samples.length };
 }
 
 function medianOf(values: number[]): number {
@@ -107,32 +118,44 @@ const gemm: Benchmark<GemmResult> = {
     // shared machine both sides then see the same load, and OpenBLAS is credited with its best thread count.
     const rounds = Number(option(args, "rounds") ?? 3);
     if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds: expected a whole number >= 1`);
-    const native = new Map<number, { median: number; min: number; rounds: number[] }>();
+    const native = new Map<number, { median: number; min: number; rounds: number[]; perCpuS: number }>();
+    const perCpuS = new Map<number, Record<string, number>>();
     const limits = new Map<number, { gflops: number; threads: number; byThreads: Record<string, number>; ms_median: number | null }>();
     let blas: string[] = [];
     let openblasCore: string | null = null;
     let openblasConfig: string | null = null;
     for (const n of sizes) {
       const [a, b, c] = [randomMatrix(n), randomMatrix(n), new Float32Array(n * n)];
-      const ours: { median: number; min: number }[] = [];
-      const theirs = new Map<number, { gflops: number; ms_median: number }[]>(peerThreads.map((t) => [t, []]));
+      const ours: { median: number; min: number; cpuMs: number }[] = [];
+      const theirs = new Map<number, { gflops: number; ms_median: number; perCpuS: number }[]>(peerThreads.map((t) => [t, []]));
+      const flop = 2 * n ** 3;
+      const repeats = Math.min(200, Math.max(7, Math.ceil(2e10 / flop)));
       for (let round = 0; round < rounds; round++) {
         ours.push(time(() => addon.matMul(a, b, c, 1, 1, 1, n, n, n, false, false, null, 0, 0, null)));
         for (const t of peerThreads) {
-          const limit = runPeer("sgemm_limit.py", ["--threads", String(t), "--sizes", String(n)], 10 * 60_000, kernel.coretype);
+          const peerArgs = ["--threads", String(t), "--sizes", String(n)];
+          const limit = runPeer("sgemm_limit.py", [...peerArgs, "--repeats", String(repeats)], 10 * 60_000, kernel.coretype, { cpuSeconds: true });
+          const once = runPeer("sgemm_limit.py", [...peerArgs, "--warmup", "0", "--repeats", "1"], 10 * 60_000, kernel.coretype, { cpuSeconds: true });
+          const cpuPerCall = (Number(limit.cpu_s) - Number(once.cpu_s)) / (2 + repeats - 1); // the script warms up twice
           const meta = (limit.meta ?? {}) as PeerMeta;
           blas = meta.blas_libraries ?? [];
           const openblas = Object.values(meta.openblas ?? {})[0];
           openblasCore = openblas?.core ?? null;
           openblasConfig = openblas?.config ?? null;
-          theirs.get(t)!.push({ gflops: Number(limit[String(n)]), ms_median: meta.timings?.[String(n)]?.ms_median ?? NaN });
+          theirs.get(t)!.push({
+            gflops: Number(limit[String(n)]),
+            ms_median: meta.timings?.[String(n)]?.ms_median ?? NaN,
+            perCpuS: cpuPerCall > 0 ? flop / cpuPerCall / 1e9 : NaN,
+          });
         }
       }
       native.set(n, {
         median: medianOf(ours.map((t) => t.median)),
         min: Math.min(...ours.map((t) => t.min)),
         rounds: ours.map((t) => Math.round((2 * n ** 3) / t.median / 1e5) / 10),
+        perCpuS: medianOf(ours.map((t) => flop / t.cpuMs / 1e6)),
       });
+      perCpuS.set(n, Object.fromEntries(peerThreads.map((t) => [String(t), Math.round(medianOf(theirs.get(t)!.map((r) => r.perCpuS)) * 10) / 10])));
       const byThreads = Object.fromEntries(peerThreads.map((t) => [String(t), medianOf(theirs.get(t)!.map((r) => r.gflops))]));
       const bestThreads = peerThreads.reduce((x, y) => (byThreads[String(y)]! > byThreads[String(x)]! ? y : x));
       limits.set(n, {
@@ -143,6 +166,8 @@ const gemm: Benchmark<GemmResult> = {
       });
       const peers = peerThreads.map((t) => `${byThreads[String(t)]} (${t} thread${t === 1 ? "" : "s"})`).join(", ");
       log(`n=${n}: native ${(2 * n ** 3 / native.get(n)!.median / 1e6).toFixed(1)} GFLOP/s, OpenBLAS ${peers}`);
+      const cpuPeers = peerThreads.map((t) => `${perCpuS.get(n)![String(t)]} (${t})`).join(", ");
+      log(`n=${n}: GFLOP per CPU second: native ${native.get(n)!.perCpuS.toFixed(1)}, OpenBLAS ${cpuPeers}`);
     }
     const warning = blas.some((l) => l.toLowerCase().includes("openblas"))
       ? undefined
@@ -164,6 +189,9 @@ const gemm: Benchmark<GemmResult> = {
         ms_min: Math.round(t.min * 1000) / 1000,
         limit_ms_median: limits.get(n)!.ms_median,
         rounds_gflops: t.rounds,
+        gflop_per_cpu_s: Math.round(t.perCpuS * 10) / 10,
+        limit_gflop_per_cpu_s_by_threads: perCpuS.get(n)!,
+        cpu_ratio: perCpuS.get(n)![String(threads)] ? Math.round((t.perCpuS / perCpuS.get(n)![String(threads)]!) * 1000) / 1000 : null,
       };
     });
     return {
@@ -187,8 +215,10 @@ const gemm: Benchmark<GemmResult> = {
 
   table(result) {
     return {
-      header: ["n", "native GFLOP/s", "OpenBLAS GFLOP/s (best)", "OpenBLAS threads", "ratio", "native ms (median)"],
-      rows: result.results.map((r) => [r.n, r.gflops.toFixed(1), r.limit_gflops.toFixed(1), r.limit_threads, r.ratio.toFixed(2), r.ms_median.toFixed(2)]),
+      header: ["n", "native GFLOP/s", "OpenBLAS GFLOP/s (best)", "OpenBLAS threads", "ratio", "native ms (median)", "GFLOP/CPU-s ratio"],
+      rows: result.results.map((r) => [
+        r.n, r.gflops.toFixed(1), r.limit_gflops.toFixed(1), r.limit_threads, r.ratio.toFixed(2), r.ms_median.toFixed(2), r.cpu_ratio?.toFixed(2) ?? "-",
+      ]),
     };
   },
 };
