@@ -117,7 +117,8 @@ describe.skipIf(skip)("real lengths: plan, oracle and loop on the paper's datase
       });
     }
 
-    it(`${c.name}: the loop runs end to end with the default length flags and uses exactly the plan's numbers`, async () => {
+    // Two real training runs (GSM8K: 74 examples of up to 421 tokens): 10–40 s on two idle cores, minutes when loaded.
+    it(`${c.name}: the loop runs end to end with the default length flags and uses exactly the plan's numbers`, { timeout: 600_000 }, async () => {
       const cfg = config(c, c.loopStudent);
       const data = await loadRunData(cfg);
       const plan = await planRun(cfg, data);
