@@ -40,6 +40,7 @@ function makeParts(log: { teacherPrompts: string[]; trainedOn: string[][] }, cra
       return { finalLoss: 0, steps: 1, tokensPerSecond: 1, seconds: 0 };
     },
     async openStudent(adapter) {
+      maybeCrash("eval", Number(path.basename(path.dirname(adapter))));
       const known = new Set<string>(JSON.parse(await readFile(adapter, "utf8")));
       return {
         engine: "memory",
@@ -93,6 +94,10 @@ describe("the LLM2LLM loop", () => {
     expect(metrics.map((m) => m.train_size)).toEqual([6, 12, 12]);
     expect(metrics[0]!.seed_accuracy).toBe(0);
     expect(metrics[1]!.seed_accuracy).toBe(1);
+    // Iteration 1 sent nothing to the teacher, so iteration 2 trains on the same data: its student is iteration 1's (reused, not retrained).
+    expect(log.trainedOn).toHaveLength(2);
+    expect(await readFile(run.file(2, "adapter.gguf"), "utf8")).toBe(await readFile(run.file(1, "adapter.gguf"), "utf8"));
+    expect(metrics[2]!.test_accuracy).toBe(metrics[1]!.test_accuracy);
     const seedQuestions = new Set(seedSet.map((s) => s.question));
     expect(log.teacherPrompts.every((q) => seedQuestions.has(q))).toBe(true);
     const testQuestions = testSet.map((t) => t.question);
@@ -133,7 +138,7 @@ describe("the LLM2LLM loop", () => {
   it("resumes after a crash at any stage to the same files as an uninterrupted run", async () => {
     const reference = await freshRun();
     await runLoop(parseRunConfig(baseConfig, "test"), reference, makeParts({ teacherPrompts: [], trainedOn: [] }), seedSet, testSet, silentObserver);
-    for (const crashAt of [{ stage: "train", t: 1 }, { stage: "augment", t: 0 }, { stage: "train", t: 2 }]) {
+    for (const crashAt of [{ stage: "train", t: 1 }, { stage: "augment", t: 0 }, { stage: "eval", t: 1 }]) {
       const run = await freshRun();
       await expect(runLoop(parseRunConfig(baseConfig, "test"), run, makeParts({ teacherPrompts: [], trainedOn: [] }, crashAt), seedSet, testSet, silentObserver)).rejects.toThrow(/simulated crash/);
       await runLoop(parseRunConfig(baseConfig, "test"), run, makeParts({ teacherPrompts: [], trainedOn: [] }), seedSet, testSet, silentObserver);

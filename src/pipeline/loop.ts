@@ -13,7 +13,9 @@
  * Each stage writes one file of runs/<name>/iterations/<t>/ atomically; a stage whose file exists is done, so a
  * resumed run skips it and, every stage being seeded, ends with the same data as a run that never stopped.
  */
+import { readFile } from "node:fs/promises";
 import type { Example } from "../seams.js";
+import { writeFileAtomic } from "../util/atomicWrite.js";
 import { accuracy, evaluateStudent, evaluationRow } from "./evaluate.js";
 import type { LoopParts } from "./loopParts.js";
 import type { RunConfig } from "./runConfig.js";
@@ -62,6 +64,13 @@ export async function runLoop(config: RunConfig, run: RunDirectory, parts: LoopP
   for (let t = 0; t < iterations; t++) {
     data = await stage(run, t, "train.jsonl", observer, "data", () => data, (d) => run.writeJsonl(run.file(t, "train.jsonl"), d), (f) => run.readJsonl<Example>(f));
 
+    // A fresh LoRA trained on the same data with the same seed is the same student (training is seeded), so
+    // when the teacher added nothing last iteration, its adapter and evaluations are this one's: copied, not recomputed.
+    if (t > 0 && !config.continueFromPrevious && history[t - 1]!.kept === 0) {
+      const reused = ["eval-seed.jsonl", "eval-test.jsonl", ...(config.augmentAll ? (["eval-train.jsonl"] as const) : []), "adapter.gguf"] as const;
+      for (const file of reused) if (!run.has(t, file)) await writeFileAtomic(run.file(t, file), await readFile(run.file(t - 1, file)));
+      await run.event({ t, stage: "train", event: "reused", from: t - 1 });
+    }
     const previous = config.continueFromPrevious && t > 0 ? run.file(t - 1, "adapter.gguf") : undefined;
     await stageOnce(run, t, "adapter.gguf", observer, "train", () => parts.trainStudent(data, { iteration: t, outAdapter: run.file(t, "adapter.gguf"), initAdapter: previous }));
 
