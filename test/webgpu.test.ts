@@ -15,7 +15,6 @@ import { GgmlType, openGguf } from "../src/gguf/index.js";
 import type { Architecture } from "../src/student/config.js";
 import { evaluateExamples } from "../src/student/evaluate/evaluateExamples.js";
 import { LlamaCppStudentGenerator } from "../src/student/evaluate/LlamaCppStudentGenerator.js";
-import { TfjsStudentGenerator } from "../src/student/evaluate/TfjsStudentGenerator.js";
 import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
 import { loraSitesOf } from "../src/student/lora/loraSites.js";
 import { loraTargets } from "../src/student/lora/loraTargets.js";
@@ -218,10 +217,9 @@ describe.skipIf(noWebGpu)("webgpu LoRA training", () => {
       expect(losses.at(-1)).toBeLessThan(0.05);
       await writeLoraAdapter(adapterPath, await trained.adapter.toTensors(model.config.architecture));
 
+      // (tfjs's own greedy generation on webgpu is checked by the parity tests above.)
       const greedy = { maxTokens: 8, temperature: 0 };
       const expected = four.map((e) => e.completion.trim());
-      const tfjs = await evaluateExamples(new TfjsStudentGenerator(model, tokenizer, trained.adapter), four, greedy);
-      expect(tfjs.predictions.map((p) => p.output.trim())).toEqual(expected);
 
       const llamaModel = await loadLlamaCppModel(modelPath);
       try {
