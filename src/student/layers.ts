@@ -129,9 +129,10 @@ export function ropeComposed(
   const rotated = nRot === d ? x : x.slice([0, 0, 0, 0], [b, t, h, nRot]);
   let x0: tf.Tensor, x1: tf.Tensor; // [B, T, H, nRot/2] each
   if (type === "normal") {
-    const pairs = rotated.reshape([b, t, h, half, 2]);
-    x0 = pairs.slice([0, 0, 0, 0, 0], [b, t, h, half, 1]).reshape([b, t, h, half]);
-    x1 = pairs.slice([0, 0, 0, 0, 1], [b, t, h, half, 1]).reshape([b, t, h, half]);
+    // [B·T, H, nRot/2, 2], not 5-D: tfjs-backend-webgpu's shaders hold coordinates in vecN, N ≤ 4.
+    const pairs = rotated.reshape([b * t, h, half, 2]);
+    x0 = pairs.slice([0, 0, 0, 0], [b * t, h, half, 1]).reshape([b, t, h, half]);
+    x1 = pairs.slice([0, 0, 0, 1], [b * t, h, half, 1]).reshape([b, t, h, half]);
   } else {
     [x0, x1] = tf.split(rotated, 2, 3);
   }
@@ -140,7 +141,7 @@ export function ropeComposed(
   const out1 = tf.add(tf.mul(x0, sin), tf.mul(x1, cos));
   const merged =
     type === "normal"
-      ? tf.stack([out0, out1], 4).reshape([b, t, h, nRot]) // back to adjacent pairs
+      ? tf.stack([out0.reshape([b * t, h, half]), out1.reshape([b * t, h, half])], 3).reshape([b, t, h, nRot]) // back to adjacent pairs
       : tf.concat([out0, out1], 3);
   if (nRot === d) return merged as tf.Tensor4D;
   return tf.concat([merged, x.slice([0, 0, 0, nRot], [b, t, h, d - nRot])], 3) as tf.Tensor4D;
