@@ -9,7 +9,8 @@ import type { LoraAdapter } from "../lora/LoraAdapter.js";
 import type { StudentModel } from "../StudentModel.js";
 import { AdamW, type AdamWOptions } from "./AdamW.js";
 import type { TokenBatch } from "./batches.js";
-import { clipByGlobalNorm } from "./clipGradients.js";
+import { clipByGlobalNorm, globalNorm } from "./clipGradients.js";
+import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 
 export interface LoraTrainerOptions extends AdamWOptions {
@@ -74,6 +75,18 @@ export class LoraTrainer {
       });
       let grads = total!;
       let norm: tf.Tensor = tf.scalar(NaN);
+      if (nativeFusedAvailable()) {
+        // The same clipping and update over the cpu backend's arrays: one pass instead of ~15 ops per variable.
+        const values = grads.map((g) => g.dataSync() as Float32Array);
+        let factor = 1;
+        if (this.maxGradNorm > 0) {
+          const normValue = globalNorm(values);
+          factor = Math.min(1, this.maxGradNorm / (normValue + 1e-6));
+          norm = tf.scalar(normValue);
+        }
+        this.optimizer.applyValues(values, lr, factor);
+        return [lossSum, norm];
+      }
       if (this.maxGradNorm > 0) ({ grads, norm } = clipByGlobalNorm(grads, this.maxGradNorm));
       this.optimizer.apply(grads, lr);
       return [lossSum, norm];
