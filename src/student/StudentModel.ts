@@ -16,6 +16,7 @@ import { UsageError } from "../errors.js";
 import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
 import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles } from "./layers.js";
+import { nativeTransformerBlock } from "./fused/block.js";
 import { disposeWeights, type GgufTensorSource, loadStudentWeights, type StudentWeights } from "./weights.js";
 
 export interface ForwardOptions {
@@ -77,6 +78,12 @@ export class StudentModel {
 
       let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]
       w.blocks.forEach((block, layer) => {
+        // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
+        const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
+        if (fused) {
+          x = fused;
+          return;
+        }
         // Attention
         const h = rmsNorm(x, block.attnNorm, c.rmsEps); // [B, T, E]
         let q = linear(h, block.attnQ, lora).reshape([b, t, c.nHead, c.headDimK]) as tf.Tensor4D; // [B, T, H, Dk]

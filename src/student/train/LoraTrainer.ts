@@ -10,6 +10,7 @@ import type { StudentModel } from "../StudentModel.js";
 import { AdamW, type AdamWOptions } from "./AdamW.js";
 import type { TokenBatch } from "./batches.js";
 import { clipByGlobalNorm, globalNorm } from "./clipGradients.js";
+import { blockBuffers } from "../fused/block.js";
 import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 
@@ -98,5 +99,6 @@ export class LoraTrainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    blockBuffers.clear(); // the block ops' activation buffers, kept between steps
   }
 }
