@@ -5,18 +5,21 @@
  * padding mask, LoRA on all seven projections or on some: one block's logits and the gradient of a loss w.r.t. every
  * LoRA A and B (B non-zero, so A's gradient is not trivially 0) within float32 tolerance; the per-op fused
  * path (an inference forward) agrees too; buffers reused from step to step and layer to layer change no bit;
- * 1 and 2 threads give the same bits; the block op runs (its buffers
- * come back to the pool) and stays off with LoRA dropout.
+ * 1 and 2 threads give the same bits; the block op runs (its buffers come back to the pool) and stays off with
+ * LoRA dropout. And the output head + masked loss over the loss rows only (src/student/fused/headCrossEntropy.ts)
+ * against the full logits + maskedCrossEntropy.
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { setNativeThreads } from "../src/backend/nativeKernels.js";
 import type { Architecture } from "../src/student/config.js";
 import { blockBuffers } from "../src/student/fused/block.js";
+import { nativeHeadCrossEntropy } from "../src/student/fused/headCrossEntropy.js";
 import { LoraAdapter } from "../src/student/lora/LoraAdapter.js";
 import { loraSitesOf } from "../src/student/lora/loraSites.js";
 import { loraTargets, type LoraTarget } from "../src/student/lora/loraTargets.js";
 import { StudentModel } from "../src/student/StudentModel.js";
+import { maskedCrossEntropy } from "../src/student/train/maskedCrossEntropy.js";
 import { relativeError } from "./helpers/matmulReference.js";
 import { setUpNativeKernels, withJsKernels } from "./helpers/nativeKernelSetup.js";
 import { randomModelSource } from "./helpers/randomModel.js";
@@ -117,6 +120,33 @@ describe.skipIf(!registered.ok && optional)("transformer block as one native op"
       setNativeThreads(defaultThreads);
       one.forEach((x, i) => expect(Buffer.from(x.buffer).equals(Buffer.from(two[i]!.buffer)), `output ${i}`).toBe(true));
       upstream.dispose();
+    } finally {
+      adapter.dispose();
+      model.dispose();
+    }
+  });
+
+  it("the output head over the loss rows only gives the loss and hidden-state gradient of forward + maskedCrossEntropy", async () => {
+    const { model, adapter } = await setUp("qwen2", loraTargets);
+    try {
+      const shape: [number, number] = [tokens.length, tokens[0]!.length];
+      const hidden = tf.tidy(() => model.finalHidden(tokens, { lora: adapter.forwardMap() }));
+      const targets = tf.tensor2d(tokens.map((row) => [...row.slice(1), 4]), shape, "int32");
+      const mask = tf.tensor2d(padded.map((row, i) => row.map((m, j) => (j < 5 ? 0 : m * (i + 1)))), shape, "float32"); // prompt, padding, a weight 2
+      const lossAndGrad = (loss: (h: tf.Tensor3D) => tf.Scalar) =>
+        tf.tidy(() => [loss(hidden), tf.grad((h) => loss(h as tf.Tensor3D))(hidden)].map((t) => t.dataSync() as Float32Array));
+      expect(tf.tidy(() => nativeHeadCrossEntropy(hidden, model.weights.output, targets, mask, 9))).toBeDefined();
+      const ours = lossAndGrad((h) => nativeHeadCrossEntropy(h, model.weights.output, targets, mask, 9)!);
+      const reference = withJsKernels(() => lossAndGrad((h) => maskedCrossEntropy(model.logitsOf(h), targets, mask, 9)));
+      expect(Math.abs(ours[0]![0]! - reference[0]![0]!) / reference[0]![0]!).toBeLessThanOrEqual(tolerance);
+      expect(relativeError(ours[1]!, reference[1]!)).toBeLessThanOrEqual(tolerance);
+      const e = model.config.nEmbd;
+      expect(ours[1]!.subarray(0, 5 * e).every((x) => x === 0), "rows out of the loss get no gradient").toBe(true);
+      const none = tf.zeros(shape) as tf.Tensor2D;
+      const empty = tf.tidy(() => lossAndGrad((h) => nativeHeadCrossEntropy(h, model.weights.output, targets, none, 9)!));
+      expect(empty[0]![0]).toBe(0);
+      expect(empty[1]!.every((x) => x === 0)).toBe(true);
+      tf.dispose([hidden, targets, mask, none]);
     } finally {
       adapter.dispose();
       model.dispose();

@@ -53,6 +53,20 @@ export class StudentModel {
 
   /** Next-token logits at every position: tokens [B, T] → [B, T, V]. */
   forward(tokens: tf.Tensor2D | number[][], options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => this.logitsOf(this.finalHidden(tokens, options)));
+  }
+
+  /** The output projection: hidden [B, T, E] (finalHidden's) → logits [B, T, V]. */
+  logitsOf(hidden: tf.Tensor3D): tf.Tensor3D {
+    const [b, t] = hidden.shape;
+    return linear(hidden, this.weights.output).reshape([b, t, this.config.nVocab]) as tf.Tensor3D;
+  }
+
+  /**
+   * The last block's output after output_norm, [B, T, E]: what the output projection reads (a trainer that needs
+   * the logits of some rows only projects those).
+   */
+  finalHidden(tokens: tf.Tensor2D | number[][], options: ForwardOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const c = this.config;
       const w = this.weights;
@@ -104,8 +118,7 @@ export class StudentModel {
       });
       cache?.advance(t);
 
-      const final = rmsNorm(x, w.outputNorm, c.rmsEps); // [B, T, E]
-      return linear(final, w.output).reshape([b, t, c.nVocab]) as tf.Tensor3D; // [B, T, V]
+      return rmsNorm(x, w.outputNorm, c.rmsEps) as tf.Tensor3D; // [B, T, E]
     });
   }
 

@@ -11,6 +11,7 @@ import { AdamW, type AdamWOptions } from "./AdamW.js";
 import type { TokenBatch } from "./batches.js";
 import { clipByGlobalNorm, globalNorm } from "./clipGradients.js";
 import { blockBuffers } from "../fused/block.js";
+import { nativeHeadCrossEntropy } from "../fused/headCrossEntropy.js";
 import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 
@@ -59,16 +60,18 @@ export class LoraTrainer {
       microBatches.forEach((batch, index) => {
         const { value, grads } = tf.variableGrads(() => {
           const shape: [number, number] = [batch.batchSize, batch.length];
-          const logits = this.model.forward(tf.tensor2d(batch.inputs, shape, "int32"), {
+          const hidden = this.model.finalHidden(tf.tensor2d(batch.inputs, shape, "int32"), {
             lora,
             loraDropout: this.adapter.dropout,
             training: true,
             dropoutSeed: dropoutSeed + index,
-          }); // [B, T, V]
+          }); // [B, T, E]
           const targets = tf.tensor2d(batch.targets, shape, "int32");
           const mask = tf.tensor2d(batch.mask, shape, "float32");
           // Divided by the whole step's completion tokens: accumulated gradients equal one big batch's.
-          return maskedCrossEntropy(logits, targets, mask, completionTokens);
+          // Natively, only the rows in the loss go through the output projection (fused/headCrossEntropy.ts).
+          const fused = nativeHeadCrossEntropy(hidden, this.model.weights.output, targets, mask, completionTokens);
+          return fused ?? maskedCrossEntropy(this.model.logitsOf(hidden), targets, mask, completionTokens);
         }, variables);
         const ordered = variables.map((v) => grads[v.name]!);
         total = total ? total.map((g, i) => g.add(ordered[i]!)) : ordered;
