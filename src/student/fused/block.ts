@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "../../backend/nativeAddon.js";
 import { outputArray } from "../../backend/nativeAddon.js";
 import type { LlamaConfig } from "../config.js";
-import type { Linear, LoraContext } from "../layers.js";
+import { type Linear, type LoraContext, maskedScore } from "../layers.js";
 import type { BlockWeights } from "../weights.js";
 import { BufferPool } from "./bufferPool.js";
 import { activeFusedKernels, float32Values } from "./nativeFused.js";
@@ -93,7 +93,9 @@ export function nativeTransformerBlock(
     return undefined;
   }
 
-  const shape: BlockShape = { n, e, f: projections.ffnUp.nOut, b, t, h, hkv, dk, dv, nRot, neox: c.ropeType === "neox", eps: c.rmsEps, biasBatch };
+  const biasValues = float32Values(bias);
+  const causal = biasBatch === 1 && isCausalMask(biasValues, t);
+  const shape: BlockShape = { n, e, f: projections.ffnUp.nOut, b, t, h, hkv, dk, dv, nRot, neox: c.ropeType === "neox", eps: c.rmsEps, biasBatch, causal };
   const constants: BlockConstants = {
     attnNorm: float32Values(block.attnNorm),
     ffnNorm: float32Values(block.ffnNorm),
@@ -101,7 +103,7 @@ export function nativeTransformerBlock(
     kNorm: block.attnKNorm ? float32Values(block.attnKNorm) : null,
     cos: float32Values(angles.cos),
     sin: float32Values(angles.sin),
-    bias: float32Values(bias),
+    bias: biasValues,
     projections,
   };
   const op = tf.customGrad((...args) => {
@@ -130,6 +132,21 @@ interface BlockShape {
   neox: boolean;
   eps: number;
   biasBatch: number;
+  /** The bias is exactly the causal mask: attention skips the blocks above the diagonal. */
+  causal: boolean;
+}
+
+const causalMasks = new WeakMap<Float32Array, boolean>();
+
+/** Whether a [T, T] bias is 0 on and below the diagonal and maskedScore above (no padding): no row is fully masked. */
+function isCausalMask(bias: Float32Array, t: number): boolean {
+  let known = causalMasks.get(bias);
+  if (known === undefined) {
+    known = bias.length === t * t;
+    for (let i = 0; known && i < t; i++) for (let j = 0; j < t; j++) if (bias[i * t + j] !== (j > i ? maskedScore : 0)) known = false;
+    causalMasks.set(bias, known);
+  }
+  return known;
 }
 
 interface BlockConstants {
@@ -236,7 +253,7 @@ function blockForward(addon: NativeAddon, s: BlockShape, k: BlockConstants, valu
   addon.rope(kPre, k.cos, k.sin, kr, n, hkv, dk, s.nRot, s.neox, false);
   const attended = (saved.attended = take(n * h * dv));
   const probs = (saved.probs = take(s.b * h * s.t * s.t));
-  addon.attention(qr, kr, v, k.bias, s.biasBatch, attended, probs, s.b, s.t, s.t, h, hkv, dk, dv, 1 / Math.sqrt(dk));
+  addon.attention(qr, kr, v, k.bias, s.biasBatch, attended, probs, s.b, s.t, s.t, h, hkv, dk, dv, 1 / Math.sqrt(dk), s.causal);
   const x1 = (saved.x1 = take(n * e));
   x1.set(x);
   downs.attnOutput = projectForward(addon, p.attnOutput, values, attended, n, x1, true); // x1 = x + o
@@ -296,7 +313,7 @@ function blockBackward(
   const dqr = temp(n * h * dk);
   const dkr = temp(n * hkv * dk);
   const dv_ = temp(n * hkv * dv);
-  addon.attentionBackward(dAttended, saved.qr!, saved.kr!, saved.v!, saved.probs!, dqr, dkr, dv_, s.b, s.t, s.t, h, hkv, dk, dv, 1 / Math.sqrt(dk));
+  addon.attentionBackward(dAttended, saved.qr!, saved.kr!, saved.v!, saved.probs!, dqr, dkr, dv_, s.b, s.t, s.t, h, hkv, dk, dv, 1 / Math.sqrt(dk), s.causal);
   let dq = temp(dqr.length);
   let dk_ = temp(dkr.length);
   addon.rope(dqr, k.cos, k.sin, dq, n, h, dk, s.nRot, s.neox, true);
