@@ -9,8 +9,8 @@
  * so the loss and the gradients equal those of forward() + maskedCrossEntropy to float32 rounding.
  */
 import * as tf from "@tensorflow/tfjs";
-import { outputArray } from "../../backend/nativeAddon.js";
 import type { Linear } from "../layers.js";
+import { blockBuffers } from "./block.js";
 import { activeFusedKernels, float32Values } from "./nativeFused.js";
 
 /**
@@ -44,22 +44,25 @@ export function nativeHeadCrossEntropy(
   const op = tf.customGrad((...inputs) => {
     const x = float32Values(inputs[0] as tf.Tensor);
     if (m === 0) return { value: tf.scalar(0), gradFunc: () => tf.zeros(hidden.shape) };
-    const selected = outputArray(m * e);
+    const selected = blockBuffers.take(m * e);
     kept.forEach((r, i) => selected.set(x.subarray(r * e, (r + 1) * e), i * e));
-    const logits = outputArray(m * vocab);
+    const logits = blockBuffers.take(m * vocab); // [M, V]: kept for the backward, then reused next step
     addon.matMul(selected, w, logits, 1, 1, 1, m, vocab, e, false, true, bias, 0, 0, null);
-    const lse = outputArray(m);
-    const losses = outputArray(m);
+    const lse = blockBuffers.take(m);
+    const losses = blockBuffers.take(m);
     addon.crossEntropy(logits, rowTargets, rowWeights, lse, losses, m, vocab);
     let total = 0;
     for (const loss of losses) total += loss;
+    blockBuffers.give(selected);
+    blockBuffers.give(losses);
     const gradFunc = (dy: tf.Scalar) => {
       // The logits' gradient overwrites the logits (each row is read before it is written).
       addon.crossEntropyBackward(logits, rowTargets, rowWeights, lse, logits, m, vocab, (dy.dataSync()[0]! as number) / normaliser);
-      const dSelected = outputArray(m * e);
+      const dSelected = blockBuffers.take(m * e);
       addon.matMul(logits, w, dSelected, 1, 1, 1, m, e, vocab, false, false, null, 0, 0, null);
       const dx = new Float32Array(rows * e); // rows out of the loss: 0
       kept.forEach((r, i) => dx.set(dSelected.subarray(i * e, (i + 1) * e), r * e));
+      for (const buffer of [logits, lse, dSelected]) blockBuffers.give(buffer);
       return tf.tensor(dx, hidden.shape, "float32");
     };
     return { value: tf.scalar(total / normaliser), gradFunc };
