@@ -5,7 +5,8 @@
  * benchmarks/train-step.ts on the shapes of ../shared/peers/configs.json), on the active backend, as
  * exclusive shares of the step's wall time:
  *   native:<fn>   time inside each function of the native addon (matMul, attention, rmsNormBackward, ...),
- *                 wherever it is called from (a tfjs kernel, a fused op's forward or gradient);
+ *                 wherever it is called from (a tfjs kernel, a fused op's forward or gradient, the block op of
+ *                 src/student/fused/block.ts, which runs a whole transformer block as native calls);
  *   js:<kernel>   time inside each tfjs kernel that runs JavaScript, less any native time within it;
  *   (outside)     the rest: JavaScript between kernels (tape, tidy, gradient bookkeeping, allocation).
  * "(gc, overlaps)" is V8's garbage-collection time in the same steps, already inside the rows above.

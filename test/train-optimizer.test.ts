@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AdamW } from "../src/student/train/AdamW.js";
-import { clipByGlobalNorm } from "../src/student/train/clipGradients.js";
+import { clipByGlobalNorm, globalNorm } from "../src/student/train/clipGradients.js";
 import { learningRateAt } from "../src/student/train/learningRateSchedule.js";
 import { maskedCrossEntropy } from "../src/student/train/maskedCrossEntropy.js";
 
@@ -35,13 +35,44 @@ describe("AdamW", () => {
     tf.dispose([...params, ...consts]);
   });
 
+  it("applyValues (the cpu backend's one-pass update, with a clipping factor) matches torch and the tfjs update", () => {
+    const g = golden.adamw;
+    const make = () => g.init.map((t: { shape: number[]; values: number[] }) => tf.variable(tf.tensor(t.values, t.shape)));
+    const [viaValues, viaTensors] = [make(), make()];
+    const consts = g.c.map((c: number[], i: number) => tf.tensor(c, g.init[i].shape));
+    const [fast, reference] = [new AdamW(viaValues, { weightDecay: g.weightDecay }), new AdamW(viaTensors, { weightDecay: g.weightDecay })];
+    for (const lr of g.lrs) {
+      tf.tidy(() => {
+        const grads = (params: tf.Variable[]) => params.map((p, i) => p.mul(2).add(consts[i]));
+        fast.applyValues(grads(viaValues).map((t) => t.dataSync() as Float32Array), lr);
+        reference.apply(grads(viaTensors), lr);
+      });
+    }
+    viaValues.forEach((p: tf.Variable, i: number) => {
+      expectClose(p.dataSync(), g.after[i], 1e-5);
+      expectClose(p.dataSync(), Array.from(viaTensors[i]!.dataSync()), 1e-6);
+    });
+    // A clipping factor scales the gradient before the moments see it.
+    const [p1, p2] = [tf.variable(tf.tensor([1, -2, 3])), tf.variable(tf.tensor([1, -2, 3]))];
+    const [o1, o2] = [new AdamW([p1]), new AdamW([p2])];
+    o1.applyValues([new Float32Array([0.4, -0.2, 0.6])], 0.1, 0.5);
+    tf.tidy(() => o2.apply([tf.tensor([0.2, -0.1, 0.3])], 0.1));
+    o1.applyValues([new Float32Array([0.4, 0.2, -0.6])], 0.1, 0.5);
+    tf.tidy(() => o2.apply([tf.tensor([0.2, 0.1, -0.3])], 0.1));
+    expectClose(p1.dataSync(), Array.from(p2.dataSync()), 1e-6);
+    for (const x of [fast, reference, o1, o2]) x.dispose();
+    tf.dispose([...viaValues, ...viaTensors, ...consts, p1, p2]);
+  });
+
   it("keeps the live tensor count constant across steps", () => {
     const p = tf.variable(tf.ones([4, 4]));
     const optimizer = new AdamW([p]);
     const step = () => tf.tidy(() => optimizer.apply([p.mul(0.5)], 1e-3));
+    const stepValues = () => optimizer.applyValues([new Float32Array(16).fill(0.5)], 1e-3);
     step();
     const after1 = tf.memory().numTensors;
     for (let i = 0; i < 10; i++) step();
+    for (let i = 0; i < 10; i++) stepValues();
     expect(tf.memory().numTensors).toBe(after1);
     optimizer.dispose();
     p.dispose();
@@ -57,6 +88,12 @@ describe("clipByGlobalNorm", () => {
       expect(Math.abs(norm.dataSync()[0]! - c.norm)).toBeLessThan(1e-4);
       clipped.forEach((g: tf.Tensor, i: number) => expectClose(g.dataSync(), c.clipped[i], 1e-6));
     });
+  });
+
+  it("globalNorm of the values equals the tensor form's norm", () => {
+    const c = golden.clip;
+    const values = c.grads.map((t: { values: number[] }) => new Float32Array(t.values));
+    expect(Math.abs(globalNorm(values) - c.norm)).toBeLessThan(1e-4);
   });
 
   it("leaves gradients under the limit unchanged", () => {

@@ -60,11 +60,13 @@ export interface NativeAddon {
     q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, biasBatch: number,
     out: Float32Array, probs: Float32Array,
     b: number, t: number, s: number, h: number, hkv: number, dk: number, dv: number, scale: number,
+    /** The bias is exactly the causal mask (t = s, biasBatch 1): the blocks above the diagonal are skipped. */
+    causal?: boolean,
   ): void;
   attentionBackward(
     dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
     dq: Float32Array, dk: Float32Array, dv: Float32Array,
-    b: number, t: number, s: number, h: number, hkv: number, dkSize: number, dvSize: number, scale: number,
+    b: number, t: number, s: number, h: number, hkv: number, dkSize: number, dvSize: number, scale: number, causal?: boolean,
   ): void;
   /** out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide); a and b repeat with periods that divide out's length. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;

@@ -17,6 +17,7 @@ import { UsageError } from "../errors.js";
 import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
 import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles } from "./layers.js";
+import { nativeTransformerBlock } from "./fused/block.js";
 import { disposeWeights, type GgufTensorSource, loadStudentWeights, type StudentWeights } from "./weights.js";
 
 export interface ForwardOptions {
@@ -53,6 +54,20 @@ export class StudentModel {
 
   /** Next-token logits at every position: tokens [B, T] → [B, T, V]. */
   forward(tokens: tf.Tensor2D | number[][], options: ForwardOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => this.logitsOf(this.finalHidden(tokens, options)));
+  }
+
+  /** The output projection: hidden [B, T, E] (finalHidden's) → logits [B, T, V]. */
+  logitsOf(hidden: tf.Tensor3D): tf.Tensor3D {
+    const [b, t] = hidden.shape;
+    return linear(hidden, this.weights.output).reshape([b, t, this.config.nVocab]) as tf.Tensor3D;
+  }
+
+  /**
+   * The last block's output after output_norm, [B, T, E]: what the output projection reads (a trainer that needs
+   * the logits of some rows only projects those).
+   */
+  finalHidden(tokens: tf.Tensor2D | number[][], options: ForwardOptions = {}): tf.Tensor3D {
     return tf.tidy(() => {
       const c = this.config;
       const w = this.weights;
@@ -78,6 +93,12 @@ export class StudentModel {
 
       let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]
       w.blocks.forEach((block, layer) => {
+        // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
+        const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
+        if (fused) {
+          x = fused;
+          return;
+        }
         // Attention
         const h = rmsNorm(x, block.attnNorm, c.rmsEps); // [B, T, E]
         let q = linear(h, block.attnQ, lora).reshape([b, t, c.nHead, c.headDimK]) as tf.Tensor4D; // [B, T, H, Dk]
@@ -98,8 +119,7 @@ export class StudentModel {
       });
       cache?.advance(t);
 
-      const final = rmsNorm(x, w.outputNorm, c.rmsEps); // [B, T, E]
-      return linear(final, w.output).reshape([b, t, c.nVocab]) as tf.Tensor3D; // [B, T, V]
+      return rmsNorm(x, w.outputNorm, c.rmsEps) as tf.Tensor3D; // [B, T, E]
     });
   }
 

@@ -200,14 +200,20 @@ void attention(const AttentionShape& a, const float* q, const float* k, const fl
     const float* kb = k + static_cast<size_t>(b) * a.s * k_row + static_cast<size_t>(kvh) * a.dk;
     const float* vb = v + static_cast<size_t>(b) * a.s * v_row + static_cast<size_t>(kvh) * a.dv;
     const float* biasb = bias == nullptr ? nullptr : bias + (bias_batch == 1 ? 0 : static_cast<size_t>(b)) * ts;
+    const int block = a.causal ? kCausalRows : a.t;
     for (int g = 0; g < group; ++g) {
       const int h = kvh * group + g;
       const float* qh = q + static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
       float* p = probs + (static_cast<size_t>(b) * a.h + h) * ts;  // [T, S]
-      gemm_on_this_thread(product(qh, q_row, 1, kb, 1, k_row, p, a.s, a.t, a.s, a.dk));  // Q·Kᵀ
-      for (int i = 0; i < a.t; ++i) rows.softmax(p + static_cast<size_t>(i) * a.s, a.s, a.scale, biasb ? biasb + static_cast<size_t>(i) * a.s : nullptr);
       float* oh = out + static_cast<size_t>(b) * a.t * o_row + static_cast<size_t>(h) * a.dv;
-      gemm_on_this_thread(product(p, a.s, 1, vb, v_row, 1, oh, o_row, a.t, a.dv, a.s));  // P·V
+      for (int r0 = 0; r0 < a.t; r0 += block) {
+        const int r1 = std::min(a.t, r0 + block), keys = a.causal ? r1 : a.s;
+        float* pr = p + static_cast<size_t>(r0) * a.s;
+        gemm_on_this_thread(product(qh + r0 * q_row, q_row, 1, kb, 1, k_row, pr, a.s, r1 - r0, keys, a.dk));  // Q·Kᵀ
+        for (int i = r0; i < r1; ++i)
+          rows.softmax(p + static_cast<size_t>(i) * a.s, keys, a.scale, biasb ? biasb + static_cast<size_t>(i) * a.s : nullptr);
+        gemm_on_this_thread(product(pr, a.s, 1, vb, v_row, 1, oh + r0 * o_row, o_row, r1 - r0, a.dv, keys));  // P·V
+      }
     }
   };
   for_chunks(a.b * a.hkv, fn);
@@ -231,11 +237,31 @@ void attention_backward(const AttentionShape& a, const float* dout, const float*
       const size_t q_off = static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
       const float* doh = dout + static_cast<size_t>(b) * a.t * o_row + static_cast<size_t>(h) * a.dv;
       const float* p = probs + (static_cast<size_t>(b) * a.h + h) * ts;
-      gemm_on_this_thread(product(doh, o_row, 1, v + v_off, 1, v_row, ds, a.s, a.t, a.s, a.dv));  // dP = dO·Vᵀ
-      for (int i = 0; i < a.t; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, a.s, a.scale);
-      gemm_on_this_thread(product(ds, a.s, 1, k + k_off, k_row, 1, dq + q_off, q_row, a.t, a.dk, a.s));  // dQ = dS·K
-      gemm_on_this_thread(product(ds, 1, a.s, q + q_off, q_row, 1, dk + k_off, k_row, a.s, a.dk, a.t, g > 0));  // dK += dSᵀ·Q
-      gemm_on_this_thread(product(p, 1, a.s, doh, o_row, 1, dv + v_off, v_row, a.s, a.dv, a.t, g > 0));  // dV += Pᵀ·dO
+      if (!a.causal) {
+        gemm_on_this_thread(product(doh, o_row, 1, v + v_off, 1, v_row, ds, a.s, a.t, a.s, a.dv));  // dP = dO·Vᵀ
+        for (int i = 0; i < a.t; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, a.s, a.scale);
+        gemm_on_this_thread(product(ds, a.s, 1, k + k_off, k_row, 1, dq + q_off, q_row, a.t, a.dk, a.s));  // dQ = dS·K
+        gemm_on_this_thread(product(ds, 1, a.s, q + q_off, q_row, 1, dk + k_off, k_row, a.s, a.dk, a.t, g > 0));  // dK += dSᵀ·Q
+        gemm_on_this_thread(product(p, 1, a.s, doh, o_row, 1, dv + v_off, v_row, a.s, a.dv, a.t, g > 0));  // dV += Pᵀ·dO
+        continue;
+      }
+      // Causal: query row block [r0, r1) reads keys [0, r1); key block [j0, j1) is read by queries [j0, t). The
+      // blocks coincide, so every dS entry a product reads was written (the ones above the diagonal are 0).
+      for (int r0 = 0; r0 < a.t; r0 += kCausalRows) {
+        const int r1 = std::min(a.t, r0 + kCausalRows);
+        float* dsr = ds + static_cast<size_t>(r0) * a.s;
+        gemm_on_this_thread(product(doh + r0 * o_row, o_row, 1, v + v_off, 1, v_row, dsr, a.s, r1 - r0, r1, a.dv));  // dP
+        for (int i = r0; i < r1; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, r1, a.scale);
+        gemm_on_this_thread(product(dsr, a.s, 1, k + k_off, k_row, 1, dq + q_off + r0 * q_row, q_row, r1 - r0, a.dk, r1));  // dQ
+      }
+      for (int j0 = 0; j0 < a.t; j0 += kCausalRows) {
+        const int j1 = std::min(a.t, j0 + kCausalRows), queries = a.t - j0;
+        const size_t corner = static_cast<size_t>(j0) * a.s + j0;
+        gemm_on_this_thread(product(ds + corner, 1, a.s, q + q_off + j0 * q_row, q_row, 1, dk + k_off + j0 * k_row, k_row, j1 - j0,
+                                    a.dk, queries, g > 0));  // dK += dSᵀ·Q
+        gemm_on_this_thread(product(p + corner, 1, a.s, doh + j0 * o_row, o_row, 1, dv + v_off + j0 * v_row, v_row, j1 - j0, a.dv,
+                                    queries, g > 0));  // dV += Pᵀ·dO
+      }
     }
   };
   for_chunks(a.b * a.hkv, fn);

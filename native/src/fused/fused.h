@@ -59,10 +59,16 @@ void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, 
 //   bias [bias_batch, T, S] additive (bias_batch 1 or B; null: none);
 //   probs [B, H, T, S] the softmax weights, written by the forward for the backward.
 // Query head h reads key/value head h / (H / Hkv).
+// causal: the bias is exactly the causal mask with t == s (query i sees keys j <= i, none fully masked), so
+// query rows are taken in blocks of kCausalRows and each block's products and softmax stop at its last key:
+// about half the work. Entries above the diagonal are exact zeros either way, so only the rounding of sums
+// split at block bounds can differ. probs above a row block's last key are then left unwritten.
 struct AttentionShape {
   int b, t, s, h, hkv, dk, dv;
   float scale;
+  bool causal = false;
 };
+constexpr int kCausalRows = 24;
 void attention(const AttentionShape& shape, const float* q, const float* k, const float* v, const float* bias,
                int bias_batch, float* out, float* probs);
 // dq, dk, dv written (not accumulated) from dout [B, T, H, Dv].

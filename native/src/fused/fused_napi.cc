@@ -3,8 +3,9 @@
 //   rmsNorm(x, w, y, rstd, rows, n, eps)            rmsNormBackward(dy, x, w, rstd, dx, dw, rows, n)
 //   rope(x, cos, sin, out, positions, heads, d, nRot, neox, inverse)
 //   swiglu(g, u, out)                               swigluBackward(dy, g, u, dg, du)
-//   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale)
-//   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale)
+//   attention(q, k, v, bias|null, biasBatch, out, probs, b, t, s, h, hkv, dk, dv, scale[, causal])
+//   attentionBackward(dout, q, k, v, probs, dq, dk, dv, b, t, s, h, hkv, dk, dv, scale[, causal])
+//   causal: the bias is exactly the causal mask (t == s): blocks above the diagonal are skipped
 //   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul, 3 div; a and b repeat with periods dividing out's length
 //   crossEntropy(logits, targets:Int32Array, weights, lse, loss, rows, vocab)
 //   crossEntropyBackward(logits, targets, weights, lse, grad, rows, vocab, scale)
@@ -22,13 +23,14 @@ namespace {
 struct Args {
   napi_env env;
   const char* fn;
-  napi_value argv[16];
-  size_t argc = 16;
+  napi_value argv[20];
+  size_t argc = 20;
   size_t next = 0;
   bool ok = true;
 
-  Args(napi_env e, napi_callback_info info, const char* name, size_t expected) : env(e), fn(name) {
-    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != expected) {
+  // `optional` more arguments may follow the expected ones (read them only when argc says they are there).
+  Args(napi_env e, napi_callback_info info, const char* name, size_t expected, size_t optional = 0) : env(e), fn(name) {
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < expected || argc > expected + optional) {
       fail(std::string("expected ") + std::to_string(expected) + " arguments");
     }
   }
@@ -168,7 +170,7 @@ bool attention_shape(Args& a, AttentionShape* s) {
 }
 
 napi_value Attention(napi_env env, napi_callback_info info) {
-  Args a(env, info, "attention", 15);
+  Args a(env, info, "attention", 15, 1);
   size_t l[7];
   float* q = a.floats_unchecked("q", &l[0]);
   float* k = a.floats_unchecked("k", &l[1]);
@@ -179,7 +181,9 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   float* probs = a.floats_unchecked("probs", &l[5]);
   AttentionShape s;
   if (!attention_shape(a, &s)) return nullptr;
+  if (a.argc > 15) s.causal = a.boolean("causal");
   if (bias_batch != 1 && bias_batch != s.b) a.fail("biasBatch must be 1 or b");
+  if (s.causal && (s.t != s.s || bias_batch != 1)) a.fail("causal needs t == s and one bias for the batch");
   a.check("q", l[0], 1.0 * s.b * s.t * s.h * s.dk), a.check("k", l[1], 1.0 * s.b * s.s * s.hkv * s.dk);
   a.check("v", l[2], 1.0 * s.b * s.s * s.hkv * s.dv);
   if (bias != nullptr) a.check("bias", l[3], 1.0 * bias_batch * s.t * s.s);
@@ -189,7 +193,7 @@ napi_value Attention(napi_env env, napi_callback_info info) {
 }
 
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, "attentionBackward", 16);
+  Args a(env, info, "attentionBackward", 16, 1);
   size_t l[8];
   const char* names[8] = {"dout", "q", "k", "v", "probs", "dq", "dk", "dv"};
   float* p[8];
@@ -199,6 +203,8 @@ napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   const double q = 1.0 * s.b * s.t * s.h * s.dk, k = 1.0 * s.b * s.s * s.hkv * s.dk, v = 1.0 * s.b * s.s * s.hkv * s.dv;
   const double expected[8] = {1.0 * s.b * s.t * s.h * s.dv, q, k, v, 1.0 * s.b * s.h * s.t * s.s, q, k, v};
   for (int i = 0; i < 8; ++i) a.check(names[i], l[i], expected[i]);
+  if (a.argc > 16) s.causal = a.boolean("causal");
+  if (s.causal && s.t != s.s) a.fail("causal needs t == s");
   if (a.ok) attention_backward(s, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
   return nullptr;
 }

@@ -15,6 +15,14 @@ export function activeFusedKernels(): NativeAddon | undefined {
   return addon && typeof addon.attention === "function" ? addon : undefined;
 }
 
+/**
+ * Whether the fused native path runs now: the one place that decides it (other backends, e.g. WebGPU, take
+ * the tfjs compositions). The fused ops, the block op and the optimizer's typed-array update all ask here.
+ */
+export function nativeFusedAvailable(): boolean {
+  return activeFusedKernels() !== undefined;
+}
+
 /** The values of a float32 tensor of the cpu backend (its own array: never written to). */
 export function float32Values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;

@@ -9,7 +9,10 @@ import type { LoraAdapter } from "../lora/LoraAdapter.js";
 import type { StudentModel } from "../StudentModel.js";
 import { AdamW, type AdamWOptions } from "./AdamW.js";
 import type { TokenBatch } from "./batches.js";
-import { clipByGlobalNorm } from "./clipGradients.js";
+import { clipByGlobalNorm, globalNorm } from "./clipGradients.js";
+import { blockBuffers } from "../fused/block.js";
+import { nativeHeadCrossEntropy } from "../fused/headCrossEntropy.js";
+import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 
 export interface LoraTrainerOptions extends AdamWOptions {
@@ -60,16 +63,18 @@ export class LoraTrainer {
       microBatches.forEach((batch, index) => {
         const { value, grads } = tf.variableGrads(() => {
           const shape: [number, number] = [batch.batchSize, batch.length];
-          const logits = this.model.forward(tf.tensor2d(batch.inputs, shape, "int32"), {
+          const hidden = this.model.finalHidden(tf.tensor2d(batch.inputs, shape, "int32"), {
             lora,
             loraDropout: this.adapter.dropout,
             training: true,
             dropoutSeed: dropoutSeed + index,
-          }); // [B, T, V]
+          }); // [B, T, E]
           const targets = tf.tensor2d(batch.targets, shape, "int32");
           const mask = tf.tensor2d(batch.mask, shape, "float32");
           // Divided by the whole step's completion tokens: accumulated gradients equal one big batch's.
-          return maskedCrossEntropy(logits, targets, mask, completionTokens);
+          // Natively, only the rows in the loss go through the output projection (fused/headCrossEntropy.ts).
+          const fused = nativeHeadCrossEntropy(hidden, this.model.weights.output, targets, mask, completionTokens);
+          return fused ?? maskedCrossEntropy(this.model.logitsOf(hidden), targets, mask, completionTokens);
         }, variables);
         const ordered = variables.map((v) => grads[v.name]!);
         total = total ? total.map((g, i) => g.add(ordered[i]!)) : ordered;
@@ -77,6 +82,18 @@ export class LoraTrainer {
       });
       let grads = total!;
       let norm: tf.Tensor = tf.scalar(NaN);
+      if (nativeFusedAvailable()) {
+        // The same clipping and update over the cpu backend's arrays: one pass instead of ~15 ops per variable.
+        const values = grads.map((g) => g.dataSync() as Float32Array);
+        let factor = 1;
+        if (this.maxGradNorm > 0) {
+          const normValue = globalNorm(values);
+          factor = Math.min(1, this.maxGradNorm / (normValue + 1e-6));
+          norm = tf.scalar(normValue);
+        }
+        this.optimizer.applyValues(values, lr, factor);
+        return [lossSum, norm];
+      }
       if (this.maxGradNorm > 0) ({ grads, norm } = clipByGlobalNorm(grads, this.maxGradNorm));
       this.optimizer.apply(grads, lr);
       return [lossSum, norm];
@@ -89,5 +106,6 @@ export class LoraTrainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    blockBuffers.clear(); // the block ops' activation buffers, kept between steps
   }
 }

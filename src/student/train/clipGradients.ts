@@ -11,3 +11,10 @@ export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: 
   const factor = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(norm.add(1e-6)));
   return { grads: grads.map((g) => g.mul(factor)), norm };
 }
+
+/** ‖g‖₂ over all gradients together, from their values (summed in float64, in order). */
+export function globalNorm(grads: readonly Float32Array[]): number {
+  let sum = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+  return Math.sqrt(sum);
+}
