@@ -107,7 +107,10 @@ export class LocalTeacher implements Teacher {
 
   /** Puts the batch's shared prompt prefix in every sequence (sharedPrefix.ts), evaluating it at most once. */
   private async primeSharedPrefix(requests: TeacherRequest[]): Promise<void> {
-    const prompts = requests.map((request) => renderedTokens(this.model, this.chatWrapper, chatHistory(request)));
+    // Tokenizing a prompt the vocabulary cannot hold would abort llama.cpp: those are refused one by one later.
+    const tokenizable = requests.filter((request) => this.untokenizablePromptText(request) === undefined);
+    if (tokenizable.length < 2) return;
+    const prompts = tokenizable.map((request) => renderedTokens(this.model, this.chatWrapper, chatHistory(request)));
     const prefix = sharedPrefix(prompts);
     // A prefix that does not fit leaves each request to fail (or shift) on its own, as without sharing.
     if (prefix.length >= this.context.contextSize) return;
@@ -125,7 +128,8 @@ export class LocalTeacher implements Teacher {
   private async completeOne(chat: LlamaChat, request: TeacherRequest): Promise<TeacherCompletion> {
     let tokens = 0;
     try {
-      this.checkPromptText(chat, request);
+      const untokenizable = this.untokenizablePromptText(request);
+      if (untokenizable) throw untokenizable;
       const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
       const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
       const response = await chat.generateResponse(chatHistory(request), {
@@ -150,18 +154,19 @@ export class LocalTeacher implements Teacher {
    * A prompt the teacher's vocabulary cannot hold (no byte fallback) would abort llama.cpp: refuse it first. The
    * text checked is what the chat wrapper renders (its own template text included); special tokens are not text.
    */
-  private checkPromptText(chat: LlamaChat, request: TeacherRequest): void {
+  private untokenizablePromptText(request: TeacherRequest): UntokenizableTextError | undefined {
     const coverage = (this.coverage ??= vocabularyCoverageFromMetadata(this.model.fileInfo.metadata));
-    if (coverage.kind !== "no-byte-fallback") return;
-    const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: chatHistory(request) });
+    if (coverage.kind !== "no-byte-fallback") return undefined;
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: chatHistory(request) });
     for (const value of contextText.values) {
       // Plain text, or template text tokenized with special-token parsing ("[INST] "); a special token is no text.
       const found =
         typeof value === "string" ? coverage.firstUntokenizable(value)
         : value instanceof SpecialTokensText ? coverage.firstUntokenizableWithSpecials(value.value)
         : undefined;
-      if (found) throw new UntokenizableTextError(this.model.filename ?? "teacher", found, `teacher request ${request.id}`);
+      if (found) return new UntokenizableTextError(this.model.filename ?? "teacher", found, `teacher request ${request.id}`);
     }
+    return undefined;
   }
 
   private coverage: ReturnType<typeof vocabularyCoverageFromMetadata> | undefined;
