@@ -13,6 +13,7 @@ import { getLlamaCpp } from "../../src/backend/llamaCpp.js";
 import type { TeacherRequest } from "../../src/seams.js";
 import { chatWrapperFor } from "../../src/teacher/chatWrapper.js";
 import { LocalTeacher } from "../../src/teacher/LocalTeacher.js";
+import { llamaSampling } from "../../src/teacher/llamaSampling.js";
 
 export interface RunMeasure {
   /** Completion tokens over every prompt. */
@@ -93,14 +94,9 @@ export async function runSequentialBaseline(modelPath: string, requests: Teacher
       if (last.role !== "user") throw new Error(`request ${request.id}: the last message must be the user's`);
       const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
       session.setChatHistory(historyBefore(request));
-      const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
       const grammar = request.jsonSchema ? grammars.get(JSON.stringify(request.jsonSchema)) : undefined;
       const text = await session.prompt(last.content, {
-        maxTokens,
-        temperature,
-        ...(topP !== undefined ? { topP } : {}),
-        ...(topK !== undefined ? { topK } : {}),
-        ...(seed !== undefined ? { seed } : {}),
+        ...llamaSampling(request.sampling),
         ...(grammar ? { grammar } : {}),
         onToken: (generated) => {
           tokens += generated.length;

@@ -17,6 +17,7 @@ import { MissingFileError } from "../errors.js";
 import { checkVocabularyLoads, UntokenizableTextError, vocabularyCoverageFromMetadata } from "../gguf/vocabularyCoverage.js";
 import type { Teacher, TeacherCompletion, TeacherRequest } from "../seams.js";
 import { chatWrapperFor } from "./chatWrapper.js";
+import { llamaSampling } from "./llamaSampling.js";
 import { sha256OfFile } from "./fileHash.js";
 import { runPool } from "./runPool.js";
 import { primeSequences, renderedTokens, sharedPrefix, type PrefixStats } from "./sharedPrefix.js";
@@ -131,13 +132,8 @@ export class LocalTeacher implements Teacher {
       const untokenizable = this.untokenizablePromptText(request);
       if (untokenizable) throw untokenizable;
       const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
-      const { temperature = 0, topP, topK, seed, maxTokens } = request.sampling;
       const response = await chat.generateResponse(chatHistory(request), {
-        maxTokens,
-        temperature,
-        ...(topP !== undefined ? { topP } : {}),
-        ...(topK !== undefined ? { topK } : {}),
-        ...(seed !== undefined ? { seed } : {}),
+        ...llamaSampling(request.sampling),
         ...(grammar ? { grammar } : {}),
         onToken: (generated) => {
           tokens += generated.length;
