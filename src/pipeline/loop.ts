@@ -23,6 +23,7 @@ import type { RunDirectory } from "./runDirectory.js";
 import { sourceSelectors, type EvaluatedExample } from "./sourceSelection.js";
 import type { LoopObserver } from "./observer.js";
 import { examplesPerSource } from "./planRun.js";
+import { spreadEvenly } from "../util/spreadEvenly.js";
 
 export interface IterationMetrics {
   t: number;
@@ -196,11 +197,6 @@ async function readRounds(run: RunDirectory, t: number): Promise<AugmentRounds> 
   } catch {
     return noRounds;
   }
-}
-
-/** `total` as `parts` counts that differ by at most one, the larger ones first (10 over 4: 3, 3, 2, 2). */
-export function spreadEvenly(total: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
 async function readDrops(run: RunDirectory, t: number): Promise<Record<string, number>> {

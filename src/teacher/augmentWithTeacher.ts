@@ -15,6 +15,7 @@
 import { augmentFilter, type DropNote, type LengthBounds, type TeacherOutput } from "../augment/index.js";
 import type { Example, SamplingOptions, Task, Teacher, TeacherCompletion } from "../seams.js";
 import { augmentationRequest, requestProvenance, type AugmentationRequest, type TeacherPromptStyle } from "./prompts/augmentationRequest.js";
+import { spreadEvenly } from "../util/spreadEvenly.js";
 
 /** Requests per seed example at most, unless told otherwise (the official code asks until k are kept). */
 export const DEFAULT_AUGMENT_ROUNDS = 3;
@@ -174,8 +175,7 @@ export async function augmentWithTeacher(teacher: Teacher, sources: readonly Aug
 /** `count` examples as requests of at most `perRequest` each, as even as possible (10 by 4: 4, 3, 3). */
 export function splitAsk(count: number, perRequest: number): number[] {
   if (count <= 0) return [];
-  const parts = Math.ceil(count / perRequest);
-  return Array.from({ length: parts }, (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0));
+  return spreadEvenly(count, Math.ceil(count / perRequest));
 }
 
 type Arrived = { built: AugmentationRequest; completion: TeacherCompletion };
