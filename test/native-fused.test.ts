@@ -20,6 +20,7 @@ import { nativeLoraLinear } from "../src/student/fused/loraLinear.js";
 import { nativeRmsNorm } from "../src/student/fused/rmsNorm.js";
 import { nativeRope } from "../src/student/fused/rope.js";
 import { nativeSwiglu } from "../src/student/fused/swiglu.js";
+import { adamWStep, nativeAdamWStep } from "../src/student/train/AdamW.js";
 import {
   attention,
   attentionBias,
@@ -226,6 +227,30 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
 
   it("the masked cross-entropy equals the JavaScript one, value and gradient", () => {
     for (const c of [crossEntropyCase(2, 7, 131), crossEntropyCase(1, 1, 2), crossEntropyCase(3, 17, 1031)]) runCase(c);
+  });
+
+  it("AdamW's native step gives the JavaScript loop's bits, over many steps and with clipping", () => {
+    const n = 5000;
+    const random = (scale: number) => Float32Array.from({ length: n }, () => (Math.random() * 2 - 1) * scale);
+    const param = random(1);
+    const [jsParam, jsM, jsV] = [param.slice(), new Float32Array(n), new Float32Array(n)];
+    const [nativeParam, nativeM, nativeV] = [param.slice(), new Float32Array(n), new Float32Array(n)];
+    for (let t = 1; t <= 20; t++) {
+      const grad = random(t % 3 === 0 ? 1e-6 : 3);
+      const lr = 1e-3 * t;
+      const h = { gradScale: t % 2 ? 1 : 0.37, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, decay: 1 - lr * 0.01, stepSize: lr / (1 - 0.9 ** t), sqrtC2: Math.sqrt(1 - 0.999 ** t) };
+      const [jsNext, nativeNext] = [new Float32Array(n), new Float32Array(n)];
+      adamWStep(h, jsParam, grad, jsM, jsV, jsNext);
+      nativeAdamWStep(h, nativeParam, grad, nativeM, nativeV, nativeNext);
+      for (const [x, y, name] of [[jsNext, nativeNext, "param"], [jsM, nativeM, "m"], [jsV, nativeV, "v"]] as const) {
+        let differing = 0;
+        for (let i = 0; i < n; i++) if (!Object.is(x[i], y[i])) differing++;
+        expect(differing, `step ${t}, ${name}`).toBe(0);
+      }
+      jsParam.set(jsNext);
+      nativeParam.set(nativeNext);
+    }
+    expect(Array.from(jsParam.slice(0, 4))).not.toEqual(Array.from(param.slice(0, 4)));
   });
 
   it("SwiGLU equals the composition", () => {

@@ -179,7 +179,7 @@ describe.skipIf(!registered.ok)("native matMul", () => {
       [[3, 200, 301], [250, 301], false, true],
       [[2, 300, 129], [2, 300, 77], true, false],
       [[1, 64, 700], [5, 700, 64], false, false],
-      // B packed once and shared by the threads, in two column blocks (k * n over gemm.cc's kSharedBFloats).
+      // Wide: many column slices and column blocks.
       [[200, 300], [300, 28000], false, false],
     ];
     for (const [aShape, bShape, transposeA, transposeB] of cases) {
@@ -194,6 +194,56 @@ describe.skipIf(!registered.ok)("native matMul", () => {
       for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) differing++;
       expect(differing, `[${aShape}] x [${bShape}]`).toBe(0);
       tf.dispose([a, b, one, two]);
+    }
+  });
+
+  it("computes narrow products (LoRA's rank-8/16 side) bit for bit like the direct path, bias and += included", async () => {
+    // A product with one side at most 16 wide runs through gemm.cc's narrow paths (a kernel reading A in place,
+    // or the transposed product). The same product embedded in one 64 wide on that side takes the direct path;
+    // the embedded part must carry the same bits.
+    const addon = nativeAddon()!;
+    const wide = 64;
+    // A logical [rows x cols] matrix stored row-major, or transposed ([cols x rows]).
+    const store = (rows: number, cols: number, transposed: boolean, at: (i: number, j: number) => number) => {
+      const out = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[transposed ? j * rows + i : i * cols + j] = at(i, j);
+      return out;
+    };
+    const cases: [number, number, number][] = [[1024, 8, 128], [1000, 16, 384], [300, 5, 1000], [8, 128, 1024], [16, 384, 300], [3, 200, 77]];
+    for (const [m, n, k] of cases) {
+      const smallN = n <= 16;
+      const [mWide, nWide] = smallN ? [m, wide] : [wide, n];
+      for (const [transposeA, transposeB] of transposes) {
+        for (const mode of ["plain", "bias", "accumulate"] as const) {
+          const aVals = Array.from({ length: mWide * k }, () => Math.random() * 2 - 1);
+          const bVals = Array.from({ length: k * nWide }, () => Math.random() * 2 - 1);
+          const cVals = Array.from({ length: mWide * nWide }, () => Math.random() * 2 - 1);
+          const biasWide = mode === "bias" ? Float32Array.from({ length: nWide }, () => Math.random() * 4 - 2) : null;
+          const a = store(m, k, transposeA, (i, p) => aVals[i * k + p]!);
+          const b = store(k, n, transposeB, (p, j) => bVals[p * nWide + j]!);
+          const narrow = store(m, n, false, (i, j) => cVals[i * nWide + j]!);
+          const direct = store(mWide, nWide, false, (i, j) => cVals[i * nWide + j]!);
+          const aWide = store(mWide, k, transposeA, (i, p) => aVals[i * k + p]!);
+          const bWide = store(k, nWide, transposeB, (p, j) => bVals[p * nWide + j]!);
+          if (mode === "accumulate") {
+            addon.matMulAccumulate(a, b, narrow, m, n, k, transposeA, transposeB);
+            addon.matMulAccumulate(aWide, bWide, direct, mWide, nWide, k, transposeA, transposeB);
+          } else {
+            addon.matMul(a, b, narrow, 1, 1, 1, m, n, k, transposeA, transposeB, biasWide?.slice(0, n) ?? null, 0, 0, null);
+            addon.matMul(aWide, bWide, direct, 1, 1, 1, mWide, nWide, k, transposeA, transposeB, biasWide, 0, 0, null);
+          }
+          const label = `${m}x${n}x${k} ${transposeA} ${transposeB} ${mode}`;
+          let differing = 0;
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) if (!Object.is(narrow[i * n + j], direct[i * nWide + j])) differing++;
+          expect(differing, label).toBe(0);
+          // And the product itself is right (float64 reference on a few entries).
+          for (const [i, j] of [[0, 0], [m - 1, n - 1], [m >> 1, n >> 1]] as const) {
+            let sum = mode === "accumulate" ? Math.fround(cVals[i * nWide + j]!) : (biasWide?.[j] ?? 0);
+            for (let p = 0; p < k; p++) sum += Math.fround(aVals[i * k + p]!) * Math.fround(bVals[p * nWide + j]!);
+            expect(Math.abs(narrow[i * n + j]! - sum), `${label} (${i}, ${j})`).toBeLessThan(1e-3);
+          }
+        }
+      }
     }
   });
 

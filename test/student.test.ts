@@ -8,7 +8,7 @@ import { UnsupportedModelError } from "../src/errors.js";
 import { configFromGguf } from "../src/student/config.js";
 import { generate, sampler } from "../src/student/generate.js";
 import { KvCache } from "../src/student/kvCache.js";
-import { rope, ropeAngles, type LoraPair } from "../src/student/layers.js";
+import { rope, ropeAngles, ropeAnglesOfRange, type LoraPair } from "../src/student/layers.js";
 import { StudentModel } from "../src/student/StudentModel.js";
 import { adaptableProjections, projectionOf } from "../src/student/weights.js";
 import { randomModelSource } from "./helpers/randomModel.js";
@@ -64,6 +64,18 @@ describe("RoPE pairing", () => {
     const neox = [n0!, n1!, n2!, n3!];
     expect(Array.from(rope(x, angles, 4, "normal").dataSync())).toEqual(normal.map((v) => expect.closeTo(v, 5)));
     expect(Array.from(rope(x, angles, 4, "neox").dataSync())).toEqual(neox.map((v) => expect.closeTo(v, 5)));
+  });
+
+  it("computes the angles of a plain position range (no tensor ops) with ropeAngles' exact bits", () => {
+    const [b, t, past, nRot] = [3, 17, 5, 64];
+    const positions = tf.tensor2d(Array.from({ length: b }, () => Array.from({ length: t }, (_, i) => past + i)), undefined, "int32");
+    const viaTensors = ropeAngles(positions, nRot, 10000, 0.5);
+    const viaRange = ropeAnglesOfRange(b, t, past, nRot, 10000, 0.5);
+    for (const key of ["cos", "sin"] as const) {
+      expect(viaRange[key].shape).toEqual(viaTensors[key].shape);
+      const [x, y] = [viaRange[key].dataSync(), viaTensors[key].dataSync()];
+      expect(x.every((v, i) => Object.is(v, y[i])), key).toBe(true);
+    }
   });
 });
 

@@ -71,6 +71,14 @@ export interface NativeAddon {
   /** out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide); a and b repeat with periods that divide out's length. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /**
+   * One AdamW step (src/student/train/AdamW.ts applyValues, bit for bit): m and v updated in place, the new
+   * parameters written to out.
+   */
+  adamw(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array,
+    gradScale: number, beta1: number, beta2: number, epsilon: number, decay: number, stepSize: number, sqrtC2: number,
+  ): void;
+  /**
    * Weighted cross-entropy per row of logits [rows, vocab]: loss[r] = w[r]·(lse[r] − logits[r, target[r]]),
    * lse kept for the backward; rows with weight 0 are skipped.
    */

@@ -16,7 +16,7 @@ import { releasePooledDeviceMemory } from "../backend/deviceMemory.js";
 import { UsageError } from "../errors.js";
 import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
-import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles } from "./layers.js";
+import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles, ropeAnglesOfRange } from "./layers.js";
 import { nativeTransformerBlock } from "./fused/block.js";
 import { disposeWeights, type GgufTensorSource, loadStudentWeights, type StudentWeights } from "./weights.js";
 
@@ -84,11 +84,15 @@ export class StudentModel {
         ...(options.dropoutSeed === undefined ? {} : { dropoutSeed: options.dropoutSeed }),
       };
 
-      // Positions count real tokens: with left padding the first real token is still position 0.
-      const positions = mask
-        ? tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt()
-        : tf.add(tf.range(past, past + t, 1, "int32").reshape([1, t]), tf.zeros([b, t], "int32"));
-      const angles = ropeAngles(positions as tf.Tensor2D, c.nRot, c.ropeFreqBase, c.ropeFreqScale, w.ropeFreqFactors);
+      // Positions count real tokens: with left padding the first real token is still position 0. Without padding
+      // (or llama-3's frequency factors) every row has positions past … past + t − 1, computed without tensor ops.
+      const angles =
+        mask || w.ropeFreqFactors
+          ? ropeAngles(
+              (mask ? tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt() : tf.add(tf.range(past, past + t, 1, "int32").reshape([1, t]), tf.zeros([b, t], "int32"))) as tf.Tensor2D,
+              c.nRot, c.ropeFreqBase, c.ropeFreqScale, w.ropeFreqFactors,
+            )
+          : ropeAnglesOfRange(b, t, past, c.nRot, c.ropeFreqBase, c.ropeFreqScale);
       const bias = attentionBias(t, past, mask as tf.Tensor2D | undefined); // [B|1, 1, T, S]
 
       let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]

@@ -85,6 +85,37 @@ export function rmsNormComposed(x: tf.Tensor, weight: tf.Tensor1D, eps: number):
 }
 
 /**
+ * ropeAngles for positions past … past + t − 1 in each of b rows, computed here in float32 exactly as ropeAngles'
+ * tensor ops do (product rounded to float32, then cos / sin rounded): a training step otherwise spends
+ * milliseconds in tfjs's generic broadcasting loop for the [B, T, 1] × [nRot/2] product.
+ */
+export function ropeAnglesOfRange(b: number, t: number, past: number, nRot: number, freqBase: number, freqScale: number): { cos: tf.Tensor; sin: tf.Tensor } {
+  const half = nRot / 2;
+  const inverse = ropeInverseFrequencies(nRot, freqBase, freqScale);
+  const cos = new Float32Array(b * t * half);
+  const sin = new Float32Array(b * t * half);
+  for (let pos = 0; pos < t; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround((past + pos) * inverse[i]!);
+      cos[pos * half + i] = Math.cos(angle);
+      sin[pos * half + i] = Math.sin(angle);
+    }
+  }
+  for (let row = 1; row < b; row++) {
+    cos.copyWithin(row * t * half, 0, t * half);
+    sin.copyWithin(row * t * half, 0, t * half);
+  }
+  return { cos: tf.tensor4d(cos, [b, t, 1, half]), sin: tf.tensor4d(sin, [b, t, 1, half]) };
+}
+
+/** freqScale · base^(-2i/nRot) for i < nRot/2, in float32. */
+function ropeInverseFrequencies(nRot: number, freqBase: number, freqScale: number): Float32Array {
+  const inverse = new Float32Array(nRot / 2);
+  for (let i = 0; i < nRot / 2; i++) inverse[i] = freqScale * Math.pow(freqBase, (-2 * i) / nRot);
+  return inverse;
+}
+
+/**
  * cos and sin of the rotation angles, [B, T, 1, nRot/2]: angle_i = pos · freqScale · base^(-2i/nRot)
  * / freqFactor_i (llama.cpp's ggml_rope_ext; freqFactors are llama-3's rope_freqs.weight when present).
  */
@@ -96,9 +127,7 @@ export function ropeAngles(
   freqFactors?: tf.Tensor1D, // [nRot/2]
 ): { cos: tf.Tensor; sin: tf.Tensor } {
   const half = nRot / 2;
-  const inverse = new Float32Array(half);
-  for (let i = 0; i < half; i++) inverse[i] = freqScale * Math.pow(freqBase, (-2 * i) / nRot);
-  let invFreq: tf.Tensor = tf.tensor1d(inverse); // [nRot/2]
+  let invFreq: tf.Tensor = tf.tensor1d(ropeInverseFrequencies(nRot, freqBase, freqScale)); // [nRot/2]
   if (freqFactors) invFreq = tf.div(invFreq, freqFactors);
   const angles = tf.mul(positions.toFloat().expandDims(-1), invFreq); // [B, T, nRot/2]
   const [b, t] = positions.shape;

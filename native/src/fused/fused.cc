@@ -9,6 +9,8 @@
 #include "../thread_pool.h"
 #include "fused.h"
 
+#include <cmath>
+
 namespace llm2llm {
 
 const FusedRows& current_fused_rows() {
@@ -134,6 +136,18 @@ void cross_entropy_backward(const float* logits, const int* targets, const float
     }
   };
   for_chunks((rows + step - 1) / step, fn);
+}
+
+__attribute__((optimize("fp-contract=off"))) void adamw(const AdamWStep& h, const float* param, const float* grad, float* m,
+                                                       float* v, size_t n, float* out) {
+  for (size_t j = 0; j < n; ++j) {
+    const double g = grad[j] * h.grad_scale;
+    const double mj = h.beta1 * m[j] + (1 - h.beta1) * g;
+    const double vj = h.beta2 * v[j] + (1 - h.beta2) * g * g;
+    m[j] = static_cast<float>(mj);
+    v[j] = static_cast<float>(vj);
+    out[j] = static_cast<float>(param[j] * h.decay - (mj / (std::sqrt(vj) / h.sqrt_c2 + h.epsilon)) * h.step_size);
+  }
 }
 
 void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out) {

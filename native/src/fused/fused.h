@@ -54,6 +54,14 @@ void cross_entropy_backward(const float* logits, const int* targets, const float
 // a and b repeat every a_len / b_len values (each divides n; 1 is a scalar).
 void binary(int op, const float* a, size_t a_len, const float* b, size_t b_len, size_t n, float* out);
 
+// One AdamW step over n parameters (src/student/train/AdamW.ts, applyValues): m and v updated in place, the new
+// parameters written to out. Double arithmetic in the JavaScript loop's order with no fused multiply-add, so
+// the bits are the JavaScript loop's. h = {gradScale, beta1, beta2, epsilon, decay, stepSize, sqrtC2}.
+struct AdamWStep {
+  double grad_scale, beta1, beta2, epsilon, decay, step_size, sqrt_c2;
+};
+void adamw(const AdamWStep& h, const float* param, const float* grad, float* m, float* v, size_t n, float* out);
+
 // Grouped-query attention, layouts as the model keeps them (no transposes):
 //   q [B, T, H, Dk], k [B, S, Hkv, Dk], v [B, S, Hkv, Dv], out [B, T, H, Dv];
 //   bias [bias_batch, T, S] additive (bias_batch 1 or B; null: none);

@@ -9,6 +9,7 @@
 //   binary(op, a, b, out)   op 0 add, 1 sub, 2 mul, 3 div; a and b repeat with periods dividing out's length
 //   crossEntropy(logits, targets:Int32Array, weights, lse, loss, rows, vocab)
 //   crossEntropyBackward(logits, targets, weights, lse, grad, rows, vocab, scale)
+//   adamw(param, grad, m, v, out, gradScale, beta1, beta2, epsilon, decay, stepSize, sqrtC2)
 //   fusedIsa() -> the row-loop family in use
 #include <string>
 
@@ -221,6 +222,24 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  Args a(env, info, "adamw", 12);
+  size_t n = 0, l[4];
+  float* param = a.floats_unchecked("param", &n);
+  float* grad = a.floats_unchecked("grad", &l[0]);
+  float* m = a.floats_unchecked("m", &l[1]);
+  float* v = a.floats_unchecked("v", &l[2]);
+  float* out = a.floats_unchecked("out", &l[3]);
+  const char* names[] = {"grad", "m", "v", "out"};
+  for (int i = 0; i < 4; ++i) a.check(names[i], l[i], static_cast<double>(n));
+  double h[7];
+  const char* hyper[] = {"gradScale", "beta1", "beta2", "epsilon", "decay", "stepSize", "sqrtC2"};
+  for (int i = 0; i < 7; ++i)
+    if (a.ok && !double_arg(env, a.argv[a.next++], hyper[i], &h[i])) a.ok = false;
+  if (a.ok && n > 0) adamw(AdamWStep{h[0], h[1], h[2], h[3], h[4], h[5], h[6]}, param, grad, m, v, n, out);
+  return nullptr;
+}
+
 // Targets come as an Int32Array: read it without the Float32Array check.
 bool int32_array(Args& a, const char* name, int** data, size_t* length) {
   if (!a.ok) return false;
@@ -292,6 +311,7 @@ void register_fused(napi_env env, napi_value exports) {
   export_function(env, exports, "attention", Attention);
   export_function(env, exports, "attentionBackward", AttentionBackward);
   export_function(env, exports, "binary", Binary);
+  export_function(env, exports, "adamw", AdamW);
   export_function(env, exports, "crossEntropy", CrossEntropy);
   export_function(env, exports, "crossEntropyBackward", CrossEntropyBackward);
   export_function(env, exports, "fusedIsa", FusedIsa);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "../thread_pool.h"
 
@@ -62,8 +63,6 @@ struct PackBuffers {
   }
 };
 thread_local PackBuffers pack_buffers;
-// B of a product packed once and read by every thread (SharedB below); owned by the calling thread.
-thread_local PackBuffers shared_b_buffer;
 
 // Below this many flops a product runs on the calling thread: waking a worker costs more.
 constexpr double kParallelFlops = 1 << 18;
@@ -118,95 +117,6 @@ void run_task(void* context, int task) {
 
 int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
-// A large product with few batch entries: slicing it (run_task) makes every slice repack the other
-// operand (at n = 2048 with 2 threads: 8 column slices, all of A packed 8 times, 128 MB). Instead B is packed once
-// per batch entry and column block, by all threads, into a buffer they share (first parallel_for), then
-// the threads take row blocks of C and pack only their own rows of A (second parallel_for). The depth
-// blocks, micro-kernel and edge handling are those of run_block, so the bits are the same.
-struct SharedB {
-  const BatchMatMul* problem;
-  const GemmKernel* kernel;
-  int batch;         // batch entry
-  int j0, ns;        // columns [j0, j0 + ns) of C
-  int ns_padded;     // ns rounded up to nr: the packed width of each depth block
-  int pack_width;    // columns per packing task (a multiple of nr)
-  int pack_columns;  // packing tasks per depth block
-  int row_step;      // rows of C per row task (a multiple of mr, at most mc)
-  float* packed;     // depth block pc starts at packed + pc * ns_padded
-};
-
-void pack_shared_b(void* context, int task) {
-  const SharedB& s = *static_cast<const SharedB*>(context);
-  const BatchMatMul& p = *s.problem;
-  const int pc = task / s.pack_columns * s.kernel->kc;
-  const int kc = std::min(s.kernel->kc, p.k - pc);
-  const int j = task % s.pack_columns * s.pack_width;
-  const int width = std::min(s.pack_width, s.ns - j);
-  if (width <= 0) return;
-  const ptrdiff_t rsb = p.transpose_b ? 1 : p.n, csb = p.transpose_b ? p.k : 1;
-  const float* b = p.b + static_cast<ptrdiff_t>(s.batch % p.batch_b) * p.k * p.n;
-  s.kernel->pack_b(b + pc * rsb + (s.j0 + j) * csb, rsb, csb, kc, width,
-                   s.packed + static_cast<ptrdiff_t>(pc) * s.ns_padded + static_cast<ptrdiff_t>(j) * kc);
-}
-
-void rows_on_shared_b(void* context, int task) {
-  const SharedB& s = *static_cast<const SharedB*>(context);
-  const BatchMatMul& p = *s.problem;
-  const int m0 = task * s.row_step, m1 = std::min(p.m, m0 + s.row_step);
-  if (m0 >= m1) return;
-  float* c = p.c + static_cast<ptrdiff_t>(s.batch) * p.m * p.n + static_cast<ptrdiff_t>(m0) * p.n;
-  GemmBlock block;
-  block.rsa = p.transpose_a ? 1 : p.k;
-  block.csa = p.transpose_a ? p.m : 1;
-  block.a = p.a + static_cast<ptrdiff_t>(s.batch % p.batch_a) * p.m * p.k + m0 * block.rsa;
-  block.b = nullptr;
-  block.rsb = block.csb = 0;
-  block.c = c + s.j0;
-  block.ldc = p.n;
-  block.m = m1 - m0;
-  block.n = s.ns;
-  block.k = p.k;
-  block.accumulate = p.accumulate;
-  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(s.kernel->mc) * s.kernel->kc);
-  block.pack_b = nullptr;
-  s.kernel->run_packed_b(block, s.packed);
-  apply_epilogue(p.epilogue, c, p.n, m1 - m0, s.j0, s.j0 + s.ns);
-}
-
-// At most this many floats of packed B at once (32 MiB): wider products go through in column blocks.
-constexpr size_t kSharedBFloats = size_t{8} << 20;
-
-// Worth it when each thread gets at least 8 micro-tiles of rows and B is not tiny.
-bool use_shared_b(const BatchMatMul& p, const GemmKernel& kernel, int threads) {
-  return p.k > 0 && p.m >= 2 * threads * kernel.mr * 4 && p.n >= 2 * kernel.nr && static_cast<double>(p.k) * p.n >= 64 * 1024;
-}
-
-void run_shared_b(const BatchMatMul& p, const GemmKernel& kernel, ThreadPool& pool) {
-  const int threads = pool.threads();
-  // Columns per block: all of them when their packed B fits kSharedBFloats.
-  int ns = p.n;
-  if (static_cast<size_t>(p.k) * round_up(p.n, kernel.nr) > kSharedBFloats)
-    ns = std::max(kernel.nr, static_cast<int>(kSharedBFloats / p.k) / kernel.nr * kernel.nr);
-  // Row tasks: the fewest, in a multiple of the thread count, that keep each at most mc rows.
-  int row_parts = threads;
-  while ((p.m + row_parts - 1) / row_parts > kernel.mc) row_parts += threads;
-  SharedB s{&p, &kernel, 0, 0, 0, 0, 0, 0, round_up((p.m + row_parts - 1) / row_parts, kernel.mr), nullptr};
-  const int k_blocks = (p.k + kernel.kc - 1) / kernel.kc;
-  for (int batch = 0; batch < p.batch; ++batch) {
-    for (int j0 = 0; j0 < p.n; j0 += ns) {
-      s.batch = batch;
-      s.j0 = j0;
-      s.ns = std::min(ns, p.n - j0);
-      s.ns_padded = round_up(s.ns, kernel.nr);
-      s.pack_width = std::min(s.ns_padded, round_up((s.ns + 2 * threads - 1) / (2 * threads), kernel.nr));
-      s.pack_columns = (s.ns + s.pack_width - 1) / s.pack_width;
-      s.packed = PackBuffers::grow(shared_b_buffer.b, shared_b_buffer.b_size, static_cast<size_t>(p.k) * s.ns_padded);
-      pool.parallel_for(k_blocks * s.pack_columns, pack_shared_b, &s);
-      pool.parallel_for((p.m + s.row_step - 1) / s.row_step, rows_on_shared_b, &s);
-    }
-  }
-}
-
 }  // namespace
 
 const GemmKernel& gemm_kernel_for_cpu() { return *best_kernel(); }
@@ -231,8 +141,98 @@ void gemm_on_this_thread(GemmBlock block) {
   kernel.run(block);
 }
 
+namespace {
+
+// Products with one side only a few wide: LoRA's x·Aᵀ, dOut·B and their gradients at rank 8 or 16, with
+// the other sides in the thousands. The packed path would spend more on packing the big operand (and on
+// NR-wide tiles that are mostly padding) than on arithmetic (measured ~20 GFLOP/s), so:
+//  - n <= kNarrowWidth: the family's narrow kernel, A read in place, rows split over the threads;
+//  - m <= kNarrowWidth (or no narrow kernel and n small): Cᵀ = op(B)ᵀ·op(A)ᵀ, whose long side runs along the
+//    tiles (or the narrow kernel's rows), transposed back.
+// Every element is the same chain of FMAs in the same order either way (fma(a, b, acc) = fma(b, a, acc)),
+// and C += ... starts from Cᵀ, so the bits are those of the direct product.
+bool narrow_direct(const BatchMatMul& p, const GemmKernel& kernel) {
+  return p.batch == 1 && p.k > 0 && kernel.narrow != nullptr && p.n <= kNarrowWidth && p.m >= 4 * kNarrowWidth;
+}
+
+bool narrow_transposed(const BatchMatMul& p, const GemmKernel& kernel) {
+  if (p.batch != 1 || p.k <= 0) return false;
+  if (kernel.narrow != nullptr) return p.m <= kNarrowWidth && p.n >= 4 * kNarrowWidth;
+  return 2 * p.n <= kernel.nr && p.m >= 4 * kernel.nr;
+}
+
+struct NarrowPlan {
+  const BatchMatMul* problem;
+  const GemmKernel* kernel;
+  int row_step;
+};
+
+void narrow_task(void* context, int task) {
+  const NarrowPlan& plan = *static_cast<const NarrowPlan*>(context);
+  const BatchMatMul& p = *plan.problem;
+  const int m0 = task * plan.row_step, m1 = std::min(p.m, m0 + plan.row_step);
+  if (m0 >= m1) return;
+  GemmBlock block;
+  block.rsa = p.transpose_a ? 1 : p.k;
+  block.csa = p.transpose_a ? p.m : 1;
+  block.rsb = p.transpose_b ? 1 : p.n;
+  block.csb = p.transpose_b ? p.k : 1;
+  block.a = p.a + m0 * block.rsa;
+  block.b = p.b;
+  block.c = p.c + static_cast<ptrdiff_t>(m0) * p.n;
+  block.ldc = p.n;
+  block.m = m1 - m0;
+  block.n = p.n;
+  block.k = p.k;
+  block.accumulate = p.accumulate;
+  block.pack_a = nullptr;
+  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(p.k) * kNarrowWidth);
+  plan.kernel->narrow(block);
+  apply_epilogue(p.epilogue, block.c, p.n, m1 - m0, 0, p.n);
+}
+
+void run_narrow(const BatchMatMul& p, const GemmKernel& kernel) {
+  ThreadPool& pool = ThreadPool::instance();
+  const int threads = pool.threads();
+  const bool parallel = threads > 1 && 2.0 * p.m * p.n * p.k >= kParallelFlops;
+  const int parts = parallel ? threads : 1;
+  NarrowPlan plan{&p, &kernel, round_up((p.m + parts - 1) / parts, kNarrowWidth)};
+  if (parallel) pool.parallel_for(parts, narrow_task, &plan);
+  else narrow_task(&plan, 0);
+}
+
+thread_local std::vector<float> transposed_c;
+
+void run_transposed(const BatchMatMul& p) {
+  std::vector<float> ct;
+  ct.swap(transposed_c);  // this thread's buffer, kept for the next call (batch_matmul below does not reenter here)
+  ct.resize(static_cast<size_t>(p.m) * p.n);
+  if (p.accumulate)
+    for (int i = 0; i < p.m; ++i)
+      for (int j = 0; j < p.n; ++j) ct[static_cast<ptrdiff_t>(j) * p.m + i] = p.c[static_cast<ptrdiff_t>(i) * p.n + j];
+  BatchMatMul t = p;
+  t.a = p.b;
+  t.b = p.a;
+  t.transpose_a = !p.transpose_b;
+  t.transpose_b = !p.transpose_a;
+  t.m = p.n;
+  t.n = p.m;
+  t.c = ct.data();
+  t.epilogue = Epilogue{};
+  batch_matmul(t);
+  for (int i = 0; i < p.m; ++i)
+    for (int j = 0; j < p.n; ++j) p.c[static_cast<ptrdiff_t>(i) * p.n + j] = ct[static_cast<ptrdiff_t>(j) * p.m + i];
+  apply_epilogue(p.epilogue, p.c, p.n, p.m, 0, p.n);
+  ct.swap(transposed_c);
+}
+
+}  // namespace
+
 void batch_matmul(const BatchMatMul& problem) {
   if (problem.batch <= 0 || problem.m <= 0 || problem.n <= 0) return;
+  const GemmKernel& kernel = current_gemm_kernel();
+  if (narrow_direct(problem, kernel)) return run_narrow(problem, kernel);
+  if (narrow_transposed(problem, kernel)) return run_transposed(problem);
   ThreadPool& pool = ThreadPool::instance();
   Plan plan{&problem, &current_gemm_kernel(), 1, 1, problem.m, problem.n};
   const int threads = pool.threads();
@@ -240,13 +240,10 @@ void batch_matmul(const BatchMatMul& problem) {
 
   // Few products: slice each one so every thread gets work (columns when C is wide, rows when tall).
   const bool batch_balances = problem.batch >= 4 * threads || problem.batch % threads == 0;
-  if (threads > 1 && flops >= kParallelFlops && !batch_balances && use_shared_b(problem, *plan.kernel, threads)) {
-    run_shared_b(problem, *plan.kernel, pool);
-    return;
-  }
   if (threads > 1 && flops >= kParallelFlops && !batch_balances) {
-    // More slices than threads where they stay wide (each slice repacks the other operand), so a
-    // thread slowed by another process on this shared machine does not hold the product back.
+    // More slices than threads where they stay wide, so a thread slowed by another process on this
+    // shared machine does not hold the product back. Each slice packs all of the other operand, but a
+    // column slice at least NC wide costs no more A packing than the kernel's own column blocks do.
     int parts = threads;
     while (parts < 4 * threads && std::max(problem.n, problem.m) / (2 * parts) >= kMinSliceWidth) parts *= 2;
     if (problem.n >= problem.m && problem.n >= threads * plan.kernel->nr) {

@@ -34,13 +34,15 @@ struct GemmKernel {
   int mr, nr;        // register block of C
   int mc, kc, nc;    // cache blocks (multiples of mr / nr)
   void (*run)(const GemmBlock& block);
-  // The two halves of `run` for products whose B is packed once and shared by every thread (gemm.cc):
-  // pack_b packs depth [0, kc) x columns [0, nc) of B into NR-wide panels ([kc][NR] each, zero-padded);
-  // run_packed_b computes block's C with B taken from `packed_b`, where depth block pc (multiple of kc)
-  // starts at packed_b + pc * round_up(block.n, nr) (block.b, rsb, csb and pack_b are ignored).
-  void (*pack_b)(const float* b, ptrdiff_t rsb, ptrdiff_t csb, int kc, int nc, float* dst);
-  void (*run_packed_b)(const GemmBlock& block, const float* packed_b);
+  // C (=, +=) A·B for a block at most kNarrowWidth columns wide, A read in place (no packing: for LoRA's
+  // rank-8/16 products the packing of the big operand costs more than the arithmetic); pack_b must hold
+  // k * kNarrowWidth floats. Each element is the same chain of FMAs as `run` computes (KC-long depth blocks),
+  // so the bits are those of `run`. nullptr for families without one.
+  void (*narrow)(const GemmBlock& block);
 };
+
+// The widest product GemmKernel::narrow takes.
+constexpr int kNarrowWidth = 16;
 
 const GemmKernel& gemm_kernel_generic();
 #ifdef LLM2LLM_X86_KERNELS

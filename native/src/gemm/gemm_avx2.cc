@@ -45,15 +45,13 @@ struct Avx2Kernel {
 #include "gemm_driver.h"
 
 void run(const llm2llm::GemmBlock& block) { run_block<Avx2Kernel>(block); }
-void run_packed_b(const llm2llm::GemmBlock& block, const float* packed_b) { run_block_packed_b<Avx2Kernel>(block, packed_b); }
 
 }  // namespace
 
 namespace llm2llm {
 const GemmKernel& gemm_kernel_avx2() {
   static const GemmKernel kernel{"AVX2 FMA", Avx2Kernel::MR, Avx2Kernel::NR,
-                                 Avx2Kernel::MC, Avx2Kernel::KC, Avx2Kernel::NC, run,
-                                 pack_b<Avx2Kernel>, run_packed_b};
+                                 Avx2Kernel::MC, Avx2Kernel::KC, Avx2Kernel::NC, run, nullptr};
   return kernel;
 }
 }  // namespace llm2llm

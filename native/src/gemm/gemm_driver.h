@@ -69,9 +69,17 @@ void pack_b(const float* b, ptrdiff_t rsb, ptrdiff_t csb, int kc, int nc, float*
     }
   } else {
     for (int jr = 0; jr < full; jr += NR) {
-      // B transposed in memory: each column of B is a row of it, read with unit stride.
+      // B transposed in memory: each column of B is a row of it, read with unit stride; 4 x 4 blocks
+      // transposed in registers where SSE exists (the big operand of gemm.cc's narrow products lands here).
+      int p = 0;
+#if defined(__SSE__)
+      if (rsb == 1 && NR % 4 == 0) {
+        for (; p + 4 <= kc; p += 4)
+          for (int j = 0; j < NR; j += 4) transpose_4x4(b + (jr + j) * csb + p, csb, dst + jr * kc + p * NR + j, NR);
+      }
+#endif
       for (int j = 0; j < NR; ++j)
-        for (int p = 0; p < kc; ++p) dst[jr * kc + p * NR + j] = b[(jr + j) * csb + p * rsb];
+        for (int q = p; q < kc; ++q) dst[jr * kc + q * NR + j] = b[(jr + j) * csb + q * rsb];
     }
   }
   if (full < nc) {
@@ -123,21 +131,6 @@ void run_block(const llm2llm::GemmBlock& g) {
         pack_a<K>(g.a + ic * g.rsa + pc * g.csa, g.rsa, g.csa, mc, kc, g.pack_a);
         macro_kernel<K>(g.pack_a, g.pack_b, g.c + ic * g.ldc + jc, g.ldc, mc, nc, kc, pc > 0 || g.accumulate);
       }
-    }
-  }
-}
-
-// run_block with B already packed for every depth block (GemmKernel::run_packed_b): only A is packed
-// here, once per (row block, depth block). Same arithmetic as run_block, so the same bits.
-template <class K>
-void run_block_packed_b(const llm2llm::GemmBlock& g, const float* packed_b) {
-  const ptrdiff_t n_padded = (g.n + K::NR - 1) / K::NR * K::NR;
-  for (int pc = 0; pc < g.k; pc += K::KC) {
-    const int kc = min_int(K::KC, g.k - pc);
-    for (int ic = 0; ic < g.m; ic += K::MC) {
-      const int mc = min_int(K::MC, g.m - ic);
-      pack_a<K>(g.a + ic * g.rsa + pc * g.csa, g.rsa, g.csa, mc, kc, g.pack_a);
-      macro_kernel<K>(g.pack_a, packed_b + pc * n_padded, g.c + ic * g.ldc, g.ldc, mc, g.n, kc, pc > 0 || g.accumulate);
     }
   }
 }

@@ -32,15 +32,13 @@ struct PortableKernel {
 #include "gemm_driver.h"
 
 void run(const llm2llm::GemmBlock& block) { run_block<PortableKernel>(block); }
-void run_packed_b(const llm2llm::GemmBlock& block, const float* packed_b) { run_block_packed_b<PortableKernel>(block, packed_b); }
 
 }  // namespace
 
 namespace llm2llm {
 const GemmKernel& gemm_kernel_generic() {
   static const GemmKernel kernel{"portable", PortableKernel::MR, PortableKernel::NR,
-                                 PortableKernel::MC, PortableKernel::KC, PortableKernel::NC, run,
-                                 pack_b<PortableKernel>, run_packed_b};
+                                 PortableKernel::MC, PortableKernel::KC, PortableKernel::NC, run, nullptr};
   return kernel;
 }
 }  // namespace llm2llm

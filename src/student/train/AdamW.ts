@@ -10,6 +10,7 @@
  * one loop: for a small model those ops' dispatch was a third of the training step).
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeFusedKernels } from "../fused/nativeFused.js";
 
 export interface AdamWOptions {
   /** Default 0.9. */
@@ -79,20 +80,16 @@ export class AdamW {
     const { beta1, beta2, epsilon } = this;
     const decay = this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
     const stepSize = lr / c1;
+    const step: AdamWStep = { gradScale, beta1, beta2, epsilon, decay, stepSize, sqrtC2 };
+    // The native addon's loop when it is loaded (the same double arithmetic, ~20x faster than V8's here).
+    const update = activeFusedKernels() ? nativeAdamWStep : adamWStep;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const g = grads[i]!;
-        const m = this.m[i]!.dataSync() as Float32Array;
-        const v = this.v[i]!.dataSync() as Float32Array;
         const old = p.dataSync() as Float32Array;
         if (g.length !== old.length) throw new Error(`AdamW: gradient ${i} has ${g.length} values, its parameter ${old.length}`);
         const next = new Float32Array(old.length);
-        for (let j = 0; j < old.length; j++) {
-          const gj = g[j]! * gradScale;
-          const mj = (m[j] = beta1 * m[j]! + (1 - beta1) * gj);
-          const vj = (v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj);
-          next[j] = old[j]! * decay - (mj / (Math.sqrt(vj) / sqrtC2 + epsilon)) * stepSize;
-        }
+        update(step, old, g, this.m[i]!.dataSync() as Float32Array, this.v[i]!.dataSync() as Float32Array, next);
         p.assign(tf.tensor(next, p.shape, "float32"));
       });
     });
@@ -101,4 +98,34 @@ export class AdamW {
   dispose(): void {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
+}
+
+/** The constants of one AdamW step (applyValues). */
+export interface AdamWStep {
+  gradScale: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 − lr·λ. */
+  decay: number;
+  /** lr / (1 − β1ᵗ). */
+  stepSize: number;
+  /** √(1 − β2ᵗ). */
+  sqrtC2: number;
+}
+
+/** One AdamW step over typed arrays: m and v in place, the new parameters into `next` (double arithmetic). */
+export function adamWStep(h: AdamWStep, param: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, next: Float32Array): void {
+  const { gradScale, beta1, beta2, epsilon, decay, stepSize, sqrtC2 } = h;
+  for (let j = 0; j < param.length; j++) {
+    const gj = g[j]! * gradScale;
+    const mj = (m[j] = beta1 * m[j]! + (1 - beta1) * gj);
+    const vj = (v[j] = beta2 * v[j]! + (1 - beta2) * gj * gj);
+    next[j] = param[j]! * decay - (mj / (Math.sqrt(vj) / sqrtC2 + epsilon)) * stepSize;
+  }
+}
+
+/** adamWStep in the native addon (native/src/fused/fused.cc, adamw): the same bits. */
+export function nativeAdamWStep(h: AdamWStep, param: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, next: Float32Array): void {
+  activeFusedKernels()!.adamw(param, g, m, v, next, h.gradScale, h.beta1, h.beta2, h.epsilon, h.decay, h.stepSize, h.sqrtC2);
 }
