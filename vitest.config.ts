@@ -6,6 +6,8 @@ export default defineConfig({
     // Two cores: llama.cpp and tfjs each want a whole one, so files run two at a time at most.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // With two files at once, a llama.cpp thread per core would put 4 spinning threads on 2 cores.
+    env: { LLM2LLM_LLAMA_THREADS: process.env.LLM2LLM_LLAMA_THREADS ?? "1" },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ["default"],

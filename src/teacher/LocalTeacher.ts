@@ -59,6 +59,8 @@ export class LocalTeacher implements Teacher {
         sequences: parallel,
         contextSize,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        // On the CPU (no GPU build, or one that found no device and offloaded nothing): off (types.ts says why).
+        flashAttention: options.flashAttention ?? (llama.gpu === false || model.gpuLayers === 0 ? false : "auto"),
       });
       const chatWrapper = chatWrapperFor(model, options.chatWrapper);
       const chats = Array.from({ length: parallel }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper }));

@@ -10,6 +10,13 @@ export interface LocalTeacherOptions {
   contextSize?: number;
   /** llama.cpp threads; default: node-llama-cpp's choice (all math cores). */
   threads?: number;
+  /**
+   * llama.cpp's flash attention. Default: off when llama.cpp runs on the CPU, "auto" (llama.cpp's choice) on a
+   * GPU. On the CPU its per-query kernel reads each sequence's whole KV cache once per token and head: measured on
+   * a 2-core AVX-512 machine (465 MB Q4_0 teacher, 1,300-token prompts, 2 threads), a batched decode step of 8
+   * sequences took 356 ms with it and 219 ms without; prompt processing was ~10% faster with it.
+   */
+  flashAttention?: boolean | "auto";
   /** Chat template; default "auto" (from the GGUF, GeneralChatWrapper when it has none). */
   chatWrapper?: ChatWrapperChoice;
   /**

@@ -36,7 +36,7 @@ export interface LlamaCppStudentOptions {
   /** Tokens per sequence (prompt + generated). Default 1024. */
   contextSize?: number;
   /** llama.cpp threads of every decode: fixed, whatever `parallel` is and whatever runs beside it. Default:
-   *  the process-wide thread budget (src/backend/llamaCpp.ts; 1 on 2 cores or fewer) divided by 8, at least 1,
+   *  the process-wide thread budget (src/backend/llamaCpp.ts; one per core on 4 cores or fewer) divided by 8, at least 1,
    *  so the default 8 prompts in flight use the whole budget. */
   threads?: number;
 }
