@@ -241,7 +241,7 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
       const h = { gradScale: t % 2 ? 1 : 0.37, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, decay: 1 - lr * 0.01, stepSize: lr / (1 - 0.9 ** t), sqrtC2: Math.sqrt(1 - 0.999 ** t) };
       const [jsNext, nativeNext] = [new Float32Array(n), new Float32Array(n)];
       adamWStep(h, jsParam, grad, jsM, jsV, jsNext);
-      nativeAdamWStep(h, nativeParam, grad, nativeM, nativeV, nativeNext);
+      nativeAdamWStep(nativeAddon()!)(h, nativeParam, grad, nativeM, nativeV, nativeNext);
       for (const [x, y, name] of [[jsNext, nativeNext, "param"], [jsM, nativeM, "m"], [jsV, nativeV, "v"]] as const) {
         let differing = 0;
         for (let i = 0; i < n; i++) if (!Object.is(x[i], y[i])) differing++;

@@ -85,13 +85,14 @@ export class StudentModel {
       };
 
       // Positions count real tokens: with left padding the first real token is still position 0. Without padding
-      // (or llama-3's frequency factors) every row has positions past … past + t − 1, computed without tensor ops.
+      // (and without llama-3's frequency factors) every row has positions past … past + t − 1: no tensor ops.
+      const positions = () =>
+        (mask
+          ? tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt()
+          : tf.add(tf.range(past, past + t, 1, "int32").reshape([1, t]), tf.zeros([b, t], "int32"))) as tf.Tensor2D;
       const angles =
         mask || w.ropeFreqFactors
-          ? ropeAngles(
-              (mask ? tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt() : tf.add(tf.range(past, past + t, 1, "int32").reshape([1, t]), tf.zeros([b, t], "int32"))) as tf.Tensor2D,
-              c.nRot, c.ropeFreqBase, c.ropeFreqScale, w.ropeFreqFactors,
-            )
+          ? ropeAngles(positions(), c.nRot, c.ropeFreqBase, c.ropeFreqScale, w.ropeFreqFactors)
           : ropeAnglesOfRange(b, t, past, c.nRot, c.ropeFreqBase, c.ropeFreqScale);
       const bias = attentionBias(t, past, mask as tf.Tensor2D | undefined); // [B|1, 1, T, S]
 

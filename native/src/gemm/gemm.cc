@@ -76,6 +76,25 @@ struct Plan {
   int m_step, n_step;    // rows / columns per slice
 };
 
+// Rows [m0, m1) x columns [n0, n1) of batch entry `batch` of p as a strided GemmBlock (packing buffers unset).
+GemmBlock block_of(const BatchMatMul& p, int batch, int m0, int m1, int n0, int n1) {
+  GemmBlock block;
+  block.rsa = p.transpose_a ? 1 : p.k;  // A stored [m, k], or [k, m] when transposed
+  block.csa = p.transpose_a ? p.m : 1;
+  block.rsb = p.transpose_b ? 1 : p.n;  // B stored [k, n], or [n, k] when transposed
+  block.csb = p.transpose_b ? p.k : 1;
+  block.a = p.a + static_cast<ptrdiff_t>(batch % p.batch_a) * p.m * p.k + m0 * block.rsa;
+  block.b = p.b + static_cast<ptrdiff_t>(batch % p.batch_b) * p.k * p.n + n0 * block.csb;
+  block.c = p.c + static_cast<ptrdiff_t>(batch) * p.m * p.n + static_cast<ptrdiff_t>(m0) * p.n + n0;
+  block.ldc = p.n;
+  block.m = m1 - m0;
+  block.n = n1 - n0;
+  block.k = p.k;
+  block.accumulate = p.accumulate;
+  block.pack_a = block.pack_b = nullptr;
+  return block;
+}
+
 void run_task(void* context, int task) {
   const Plan& plan = *static_cast<const Plan*>(context);
   const BatchMatMul& p = *plan.problem;
@@ -92,21 +111,7 @@ void run_task(void* context, int task) {
     if (!p.accumulate)
       for (int i = 0; i < m1 - m0; ++i) std::fill(c + i * p.n + n0, c + i * p.n + n1, 0.0f);
   } else {
-    const float* a = p.a + static_cast<ptrdiff_t>(batch % p.batch_a) * p.m * p.k;
-    const float* b = p.b + static_cast<ptrdiff_t>(batch % p.batch_b) * p.k * p.n;
-    GemmBlock block;
-    block.rsa = p.transpose_a ? 1 : p.k;  // A stored [m, k], or [k, m] when transposed
-    block.csa = p.transpose_a ? p.m : 1;
-    block.rsb = p.transpose_b ? 1 : p.n;  // B stored [k, n], or [n, k] when transposed
-    block.csb = p.transpose_b ? p.k : 1;
-    block.a = a + m0 * block.rsa;
-    block.b = b + n0 * block.csb;
-    block.c = c + n0;
-    block.ldc = p.n;
-    block.m = m1 - m0;
-    block.n = n1 - n0;
-    block.k = p.k;
-    block.accumulate = p.accumulate;
+    GemmBlock block = block_of(p, batch, m0, m1, n0, n1);
     const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
     block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(kernel.mc) * kernel.kc);
     block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
@@ -172,20 +177,7 @@ void narrow_task(void* context, int task) {
   const BatchMatMul& p = *plan.problem;
   const int m0 = task * plan.row_step, m1 = std::min(p.m, m0 + plan.row_step);
   if (m0 >= m1) return;
-  GemmBlock block;
-  block.rsa = p.transpose_a ? 1 : p.k;
-  block.csa = p.transpose_a ? p.m : 1;
-  block.rsb = p.transpose_b ? 1 : p.n;
-  block.csb = p.transpose_b ? p.k : 1;
-  block.a = p.a + m0 * block.rsa;
-  block.b = p.b;
-  block.c = p.c + static_cast<ptrdiff_t>(m0) * p.n;
-  block.ldc = p.n;
-  block.m = m1 - m0;
-  block.n = p.n;
-  block.k = p.k;
-  block.accumulate = p.accumulate;
-  block.pack_a = nullptr;
+  GemmBlock block = block_of(p, 0, m0, m1, 0, p.n);
   block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(p.k) * kNarrowWidth);
   plan.kernel->narrow(block);
   apply_epilogue(p.epilogue, block.c, p.n, m1 - m0, 0, p.n);
@@ -204,8 +196,9 @@ void run_narrow(const BatchMatMul& p, const GemmKernel& kernel) {
 thread_local std::vector<float> transposed_c;
 
 void run_transposed(const BatchMatMul& p) {
-  std::vector<float> ct;
-  ct.swap(transposed_c);  // this thread's buffer, kept for the next call (batch_matmul below does not reenter here)
+  // This thread's buffer, kept for the next call: batch_matmul(t) below never comes back here (t's narrow side
+  // is its n, which narrow_transposed does not take).
+  std::vector<float>& ct = transposed_c;
   ct.resize(static_cast<size_t>(p.m) * p.n);
   if (p.accumulate)
     for (int i = 0; i < p.m; ++i)
@@ -223,7 +216,6 @@ void run_transposed(const BatchMatMul& p) {
   for (int i = 0; i < p.m; ++i)
     for (int j = 0; j < p.n; ++j) p.c[static_cast<ptrdiff_t>(i) * p.n + j] = ct[static_cast<ptrdiff_t>(j) * p.m + i];
   apply_epilogue(p.epilogue, p.c, p.n, p.m, 0, p.n);
-  ct.swap(transposed_c);
 }
 
 }  // namespace
@@ -234,7 +226,7 @@ void batch_matmul(const BatchMatMul& problem) {
   if (narrow_direct(problem, kernel)) return run_narrow(problem, kernel);
   if (narrow_transposed(problem, kernel)) return run_transposed(problem);
   ThreadPool& pool = ThreadPool::instance();
-  Plan plan{&problem, &current_gemm_kernel(), 1, 1, problem.m, problem.n};
+  Plan plan{&problem, &kernel, 1, 1, problem.m, problem.n};
   const int threads = pool.threads();
   const double flops = 2.0 * problem.batch * problem.m * problem.n * problem.k;
 

@@ -69,8 +69,8 @@ void pack_b(const float* b, ptrdiff_t rsb, ptrdiff_t csb, int kc, int nc, float*
     }
   } else {
     for (int jr = 0; jr < full; jr += NR) {
-      // B transposed in memory: each column of B is a row of it, read with unit stride; 4 x 4 blocks
-      // transposed in registers where SSE exists (the big operand of gemm.cc's narrow products lands here).
+      // B transposed in memory (x·Wᵀ, the usual linear layer): each column of B is a row of it, read with
+      // unit stride; 4 x 4 blocks transposed in registers where SSE exists.
       int p = 0;
 #if defined(__SSE__)
       if (rsb == 1 && NR % 4 == 0) {

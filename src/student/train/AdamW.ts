@@ -10,6 +10,7 @@
  * one loop: for a small model those ops' dispatch was a third of the training step).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { NativeAddon } from "../../backend/nativeAddon.js";
 import { activeFusedKernels } from "../fused/nativeFused.js";
 
 export interface AdamWOptions {
@@ -82,7 +83,8 @@ export class AdamW {
     const stepSize = lr / c1;
     const step: AdamWStep = { gradScale, beta1, beta2, epsilon, decay, stepSize, sqrtC2 };
     // The native addon's loop when it is loaded (the same double arithmetic, ~20x faster than V8's here).
-    const update = activeFusedKernels() ? nativeAdamWStep : adamWStep;
+    const addon = activeFusedKernels();
+    const update = addon ? nativeAdamWStep(addon) : adamWStep;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const g = grads[i]!;
@@ -126,6 +128,6 @@ export function adamWStep(h: AdamWStep, param: Float32Array, g: Float32Array, m:
 }
 
 /** adamWStep in the native addon (native/src/fused/fused.cc, adamw): the same bits. */
-export function nativeAdamWStep(h: AdamWStep, param: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, next: Float32Array): void {
-  activeFusedKernels()!.adamw(param, g, m, v, next, h.gradScale, h.beta1, h.beta2, h.epsilon, h.decay, h.stepSize, h.sqrtC2);
+export function nativeAdamWStep(addon: NativeAddon): typeof adamWStep {
+  return (h, param, g, m, v, next) => addon.adamw(param, g, m, v, next, h.gradScale, h.beta1, h.beta2, h.epsilon, h.decay, h.stepSize, h.sqrtC2);
 }
