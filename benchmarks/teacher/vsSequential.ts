@@ -12,7 +12,7 @@ import { LlamaChatSession, type ChatHistoryItem, type LlamaGrammar, type Token }
 import { getLlamaCpp } from "../../src/backend/llamaCpp.js";
 import type { TeacherRequest } from "../../src/seams.js";
 import { chatWrapperFor } from "../../src/teacher/chatWrapper.js";
-import { LocalTeacher } from "../../src/teacher/LocalTeacher.js";
+import { defaultFlashAttention, LocalTeacher } from "../../src/teacher/LocalTeacher.js";
 import { llamaSampling } from "../../src/teacher/llamaSampling.js";
 
 export interface RunMeasure {
@@ -32,11 +32,11 @@ export interface RunMeasure {
 export interface ModelCosts {
   /** Tokens each sequence held while probed (the first prompt's length). */
   context_tokens: number;
-  /** Prompt processing, the prompt's last 128 tokens on one sequence. */
+  /** Prompt processing, the prompt's last 128 tokens on one sequence (the baseline's settings). */
   prompt_tokens_per_s: number;
-  /** One decode step with one sequence. */
+  /** One decode step with one sequence (the baseline's settings). */
   decode_step_ms_1: number;
-  /** One decode step with N sequences, one token each, in one batch. */
+  /** One decode step with N sequences, one token each, in one batch (the teacher's settings). */
   decode_step_ms_n: number;
   n: number;
 }
@@ -124,39 +124,45 @@ function historyBefore(request: TeacherRequest): ChatHistoryItem[] {
 /**
  * What a prompt token and a decode step cost on this model and machine, now, at the batch's context length:
  * every sequence first holds `context` (the first request's prompt), since each token attends to all of it
- * (medians of a few tries).
+ * (medians of a few tries). One sequence is measured as the baseline runs (node-llama-cpp's defaults), N as the
+ * teacher runs (its attention setting, the N tokens queued in sequence order as its batching puts them).
  */
 export async function probeCosts(modelPath: string, n: number, context: Token[], options: Options): Promise<ModelCosts> {
   const llama = await getLlamaCpp();
   const model = await llama.loadModel({ modelPath });
   try {
-    const llamaContext = await model.createContext({ sequences: n, contextSize: options.contextSize, ...(options.threads ? { threads: options.threads } : {}) });
-    const sequences = Array.from({ length: n }, () => llamaContext.getSequence());
+    const threads = options.threads ? { threads: options.threads } : {};
     const chunk = context.slice(-128);
+    const head = context.slice(0, context.length - chunk.length);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
     const time = async (work: () => Promise<unknown>) => {
       const started = performance.now();
       await work();
       return performance.now() - started;
     };
-    const head = context.slice(0, context.length - chunk.length);
-    await sequences[0]!.evaluateWithoutGeneratingNewTokens(head);
+
+    const baseline = await model.createContext({ sequences: 1, contextSize: options.contextSize, ...threads });
+    const alone = baseline.getSequence();
+    await alone.evaluateWithoutGeneratingNewTokens(head);
     const pp: number[] = [];
     for (let i = 0; i < 2; i++) {
-      await sequences[0]!.eraseContextTokenRanges([{ start: head.length, end: sequences[0]!.nextTokenIndex }]);
-      pp.push(await time(() => sequences[0]!.evaluateWithoutGeneratingNewTokens(chunk)));
+      await alone.eraseContextTokenRanges([{ start: head.length, end: alone.nextTokenIndex }]);
+      pp.push(await time(() => alone.evaluateWithoutGeneratingNewTokens(chunk)));
     }
+    const one: number[] = [];
+    for (let step = 0; step < 3; step++) one.push(await time(() => alone.evaluateWithoutGeneratingNewTokens([chunk[step]!])));
+    await baseline.dispose();
+
+    const batched = await model.createContext({ sequences: n, contextSize: options.contextSize, flashAttention: defaultFlashAttention(llama, model), ...threads });
+    const sequences = Array.from({ length: n }, () => batched.getSequence());
+    await sequences[0]!.evaluateWithoutGeneratingNewTokens(context);
     for (const s of sequences.slice(1)) {
       const copy = (s as unknown as { _copyStateFromOtherSequence?: (from: unknown, upTo: number) => Promise<boolean> })._copyStateFromOtherSequence;
       if (!copy || !(await copy.call(s, sequences[0]!, context.length))) await s.evaluateWithoutGeneratingNewTokens(context);
     }
-    const one: number[] = [];
     const many: number[] = [];
-    for (let step = 0; step < 3; step++) {
-      one.push(await time(() => sequences[0]!.evaluateWithoutGeneratingNewTokens([chunk[step]!])));
-      // N sequences queue one token each in the same tick: node-llama-cpp decodes them in one batch.
-      many.push(await time(() => Promise.all(sequences.map((s) => s.evaluateWithoutGeneratingNewTokens([chunk[step + 10]!])))));
-    }
+    // N sequences queue one token each in the same tick, in sequence order: node-llama-cpp decodes them in one batch.
+    for (let step = 0; step < 3; step++) many.push(await time(() => Promise.all(sequences.map((s) => s.evaluateWithoutGeneratingNewTokens([chunk[step + 10]!])))));
     return { context_tokens: context.length, prompt_tokens_per_s: (chunk.length / median(pp)) * 1000, decode_step_ms_1: median(one), decode_step_ms_n: median(many), n };
   } finally {
     await model.dispose();

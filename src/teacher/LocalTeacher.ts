@@ -20,6 +20,7 @@ import { chatWrapperFor } from "./chatWrapper.js";
 import { llamaSampling } from "./llamaSampling.js";
 import { sha256OfFile } from "./fileHash.js";
 import { runPool } from "./runPool.js";
+import { lockstepBatching } from "./lockstepBatching.js";
 import { primeSequences, renderedTokens, sharedPrefix, type PrefixStats } from "./sharedPrefix.js";
 import type { LocalTeacherOptions } from "./types.js";
 
@@ -42,6 +43,8 @@ export class LocalTeacher implements Teacher {
     private readonly chats: LlamaChat[],
     private readonly chatWrapper: ChatWrapper,
     private readonly sharePrefix: boolean,
+    /** Sequences inside a generation now (the batching waits for each one's token). */
+    private readonly activity: { generating: number },
   ) {
     this.chatWrapperName = chats[0]!.chatWrapper.wrapperName;
   }
@@ -55,16 +58,19 @@ export class LocalTeacher implements Teacher {
     const [id, model] = await Promise.all([sha256OfFile(options.modelPath), llama.loadModel({ modelPath: options.modelPath })]);
     try {
       const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize);
-      const context = await model.createContext({
+      const activity = { generating: 0 };
+      let created: LlamaContext | undefined;
+      const context = (created = await model.createContext({
         sequences: parallel,
         contextSize,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
-        // On the CPU (no GPU build, or one that found no device and offloaded nothing): off (types.ts says why).
-        flashAttention: options.flashAttention ?? (llama.gpu === false || model.gpuLayers === 0 ? false : "auto"),
-      });
+        flashAttention: options.flashAttention ?? defaultFlashAttention(llama, model),
+        // One ubatch per decode step: every generating sequence's token, in sequence order (lockstepBatching.ts).
+        ...(parallel > 1 ? { batching: lockstepBatching(() => created, () => activity.generating) } : {}),
+      }));
       const chatWrapper = chatWrapperFor(model, options.chatWrapper);
       const chats = Array.from({ length: parallel }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper }));
-      return new LocalTeacher(id, llama, model, context, chats, chatWrapper, options.sharePrefix ?? true);
+      return new LocalTeacher(id, llama, model, context, chats, chatWrapper, options.sharePrefix ?? true, activity);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -134,13 +140,16 @@ export class LocalTeacher implements Teacher {
       const untokenizable = this.untokenizablePromptText(request);
       if (untokenizable) throw untokenizable;
       const grammar = request.jsonSchema ? await this.grammarFor(request.jsonSchema) : undefined;
-      const response = await chat.generateResponse(chatHistory(request), {
-        ...llamaSampling(request.sampling),
-        ...(grammar ? { grammar } : {}),
-        onToken: (generated) => {
-          tokens += generated.length;
-        },
-      });
+      this.activity.generating++;
+      const response = await chat
+        .generateResponse(chatHistory(request), {
+          ...llamaSampling(request.sampling),
+          ...(grammar ? { grammar } : {}),
+          onToken: (generated) => {
+            tokens += generated.length;
+          },
+        })
+        .finally(() => this.activity.generating--);
       return { id: request.id, text: response.response, tokens, truncated: response.metadata.stopReason === "maxTokens" };
     } catch (error) {
       // One bad request (a prompt longer than the context, say) is counted, not fatal to the batch.
@@ -189,6 +198,11 @@ export class LocalTeacher implements Teacher {
     await this.context.dispose();
     await this.model.dispose();
   }
+}
+
+/** Flash attention off on the CPU (no GPU build, or one that found no device and offloaded nothing; types.ts says why), llama.cpp's choice on a GPU. */
+export function defaultFlashAttention(llama: Llama, model: LlamaModel): false | "auto" {
+  return llama.gpu === false || model.gpuLayers === 0 ? false : "auto";
 }
 
 /** Seam messages → node-llama-cpp chat history, ending in an empty model turn for the reply. */
