@@ -23,7 +23,7 @@ struct GemmBlock {
   float* c;
   ptrdiff_t ldc;
   int m, n, k;
-  float* pack_a;  // >= mc * kc floats, 64-byte aligned
+  float* pack_a;  // >= packed_a_rows(mc, kc) * kc floats, 64-byte aligned
   float* pack_b;  // >= kc * nc floats, 64-byte aligned
   bool accumulate = false;  // C += A·B instead of C = A·B
 };
@@ -40,6 +40,12 @@ struct GemmKernel {
   // so the bits are those of `run`. nullptr for families without one.
   void (*narrow)(const GemmBlock& block);
 };
+
+// Rows of A the blocked loops pack at once (a multiple of mc, about 1 MiB of packed A at depth kc): when C is
+// wider than one column block, each depth block of A is packed once and serves every column block.
+constexpr int packed_a_rows(int mc, int kc) {
+  return (1 << 20) / (kc * 4) / mc * mc > mc ? (1 << 20) / (kc * 4) / mc * mc : mc;
+}
 
 // The widest product GemmKernel::narrow takes.
 constexpr int kNarrowWidth = 16;
