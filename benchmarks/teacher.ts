@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- teacher [--json] [--model teacher.gguf] [--prompts 16] [--max-tokens 128] [--threads T]
- *                          [--rounds 3] [--no-random-model] [--parallel 8] [--modes structured,free-text]
+ *                          [--rounds 3] [--no-random-model] [--parallel 8] [--kv-heads 16] [--modes structured,free-text]
  *                          [--no-sweep] [--no-vs-sequential] [--with-unshared]`
  *
  * 1. vs sequential (the headline, `speedup_vs_sequential`): on a memory-bound teacher — a ≥ 400 MB random
- *    Q4_0 llama written by the project's GGUF writer for the run (n_embd 2048, 16 blocks), or --model — the
+ *    Q4_0 llama written by the project's GGUF writer for the run (n_embd 2048, 16 blocks; --kv-heads 4 for
+ *    grouped-query attention as 1B-class llamas have it), or --model — the
  *    project's teacher (N = --parallel sequences, shared prefix) against a plain loop of node-llama-cpp
  *    LlamaChatSession prompts on one sequence, same prompts, budget, sampling and grammar; completion
  *    tokens/s of each, the prompt tokens each made llama.cpp evaluate, and what a prompt token and a decode
@@ -129,13 +130,22 @@ async function writeMidSizeModel(dir: string): Promise<{ model: string; note: st
   return { model, note: "random llama written by the project's GGUF writer for this run: 6 blocks, n_embd 512, ff 1536, Q4_0 (a typical teacher quantization), toy ~1,265-token vocabulary (12 MB)" };
 }
 
-/** A memory-bound teacher: 16 blocks of n_embd 2048 in Q4_0 (465 MB), where a decode step reads every weight. */
-async function writeMemoryBoundModel(dir: string): Promise<{ model: string; note: string }> {
+/**
+ * A memory-bound teacher: 16 blocks of n_embd 2048 (16 heads of 128) in Q4_0, where a decode step reads every
+ * weight. `kvHeads` 16 (the default) is plain multi-head attention (465 MB); 4 is grouped-query attention as
+ * 1B-class llamas have it (TinyLlama, Llama-3.2-1B: 4 query heads per KV head; 409 MB), whose KV cache is 4x
+ * smaller, so attention over a long prompt costs each sequence a quarter as much.
+ */
+async function writeMemoryBoundModel(dir: string, kvHeads: number): Promise<{ model: string; note: string }> {
   const vocab = path.join(repoRoot, "models/toy-vocab.gguf");
   if (!existsSync(vocab)) throw new UsageError("models/toy-vocab.gguf is missing: pass --model <gguf> for the memory-bound teacher");
-  const model = path.join(dir, "random-llama-2048x16.gguf");
-  await writeRandomModel(model, { architecture: "llama", type: GgmlType.Q4_0, vocabPath: vocab, nEmbd: 2048, nLayer: 16, nHead: 16, nHeadKv: 16, nFf: 5632, seed: 7 });
-  return { model, note: "random llama written by the project's GGUF writer for this run: 16 blocks, n_embd 2048, ff 5632, Q4_0, toy ~1,265-token vocabulary (465 MB)" };
+  if (16 % kvHeads !== 0) throw new UsageError(`--kv-heads: expected a divisor of the 16 heads, got ${kvHeads}`);
+  const gqa = kvHeads === 16 ? "" : `-kv${kvHeads}`;
+  const model = path.join(dir, `random-llama-2048x16${gqa}.gguf`);
+  await writeRandomModel(model, { architecture: "llama", type: GgmlType.Q4_0, vocabPath: vocab, nEmbd: 2048, nLayer: 16, nHead: 16, nHeadKv: kvHeads, nFf: 5632, seed: 7 });
+  const mb = Math.round(statSync(model).size / 1e6);
+  const attention = kvHeads === 16 ? "16 heads" : `16 heads sharing ${kvHeads} KV heads`;
+  return { model, note: `random llama written by the project's GGUF writer for this run: 16 blocks, n_embd 2048, ${attention}, ff 5632, Q4_0, toy ~1,265-token vocabulary (${mb} MB)` };
 }
 
 async function vsSequential(model: string, requests: TeacherRequest[], mode: VsSequentialRow["mode"], parallel: number, threads: number | undefined, maxTokens: number, withUnshared: boolean, log: (line: string) => void): Promise<VsSequentialRow> {
@@ -246,7 +256,7 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
       const vsRows: VsSequentialRow[] = [];
       if (!args.includes("--no-vs-sequential")) {
         const given = option(args, "model");
-        const memoryBound = given ? { model: given, note: "given with --model" } : await writeMemoryBoundModel(scratch);
+        const memoryBound = given ? { model: given, note: "given with --model" } : await writeMemoryBoundModel(scratch, positiveInt(args, "kv-heads", 16));
         log(`vs sequential on ${displayName(memoryBound.model)}: ${memoryBound.note}`);
         for (const mode of modes as VsSequentialRow["mode"][]) {
           log(` ${mode}, ${promptCount} prompts, ${maxTokens} tokens each at most, N = ${parallelVs}`);
