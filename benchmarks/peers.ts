@@ -155,6 +155,20 @@ export function chooseOpenblasKernel(log: (line: string) => void): OpenblasChoic
   return { coretype: best.coretype, core: best.core, probes };
 }
 
+/**
+ * The machine's SGEMM limit now: numpy over OpenBLAS (sgemm_limit.py) at n × n, with the kernel chosen by
+ * chooseOpenblasKernel, at every thread count; the best median and every figure.
+ */
+export function sgemmLimit(n: number, coretype: string | null): { n: number; gflops: number; threads: number; by_threads: Record<string, number> } {
+  const byThreads: Record<string, number> = {};
+  for (const t of peerThreadCounts()) {
+    const limit = runPeer("sgemm_limit.py", ["--threads", String(t), "--sizes", String(n)], 10 * 60_000, coretype);
+    byThreads[String(t)] = Number(limit[String(n)]);
+  }
+  const threads = Number(Object.keys(byThreads).reduce((x, y) => (byThreads[y]! > byThreads[x]! ? y : x)));
+  return { n, gflops: byThreads[String(threads)]!, threads, by_threads: byThreads };
+}
+
 /** 1, 2, ... up to the machine's cores: the thread counts a peer is measured at (its best is taken). */
 export function peerThreadCounts(): number[] {
   return Array.from({ length: Math.max(1, cpuFeatures().cores) }, (_, i) => i + 1);

@@ -10,6 +10,8 @@
  * on the LoRA weights only, one fixed batch of batch × seq random tokens reused every step, the first half
  * of each sequence masked out of the loss. tokens/s = batch · seq / median step time, as the peer counts.
  * purejs_tokens_per_s is the same measurement with tfjs's own JavaScript kernels (native kernels off).
+ * fraction_of_sgemm_limit: our GFLOP/s over OpenBLAS's SGEMM at n = 2048 (best thread count), measured after the
+ * configs in the same run (sgemm_limit).
  * --backend forces the tfjs backend (as LLM2LLM_BACKEND does); each row names it, with the WebGPU adapter, and
  * says when the adapter is software (SwiftShader): then the figure is a CPU emulation's, not a GPU's.
  */
@@ -20,6 +22,7 @@ import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
 import {
   chooseOpenblasKernel,
+  sgemmLimit,
   ensurePythonModule,
   peerLoraStep,
   peerThreadCounts,
@@ -57,6 +60,8 @@ interface TrainStepRow {
   torch_ms_per_step_median: number;
   gflops: number;
   torch_gflops: number;
+  /** gflops ÷ the run's SGEMM limit (sgemm_limit below): how much of the machine's matmul rate the step keeps. */
+  fraction_of_sgemm_limit: number;
   steps: number;
   loss_first: number;
   loss_last: number;
@@ -65,6 +70,8 @@ interface TrainStepRow {
 interface TrainStepResult {
   benchmark: "train-step";
   results: TrainStepRow[];
+  /** OpenBLAS SGEMM at n = 2048, best thread count, measured after the configs in the same run. */
+  sgemm_limit: ReturnType<typeof sgemmLimit>;
   machine: Machine;
   peer: {
     script: string;
@@ -212,20 +219,24 @@ const trainStep: Benchmark<TrainStepResult> = {
         torch_ms_per_step_median: Number(peer.ms_per_step_median),
         gflops: round(gflopPerStep / (ours.msMedian / 1000)),
         torch_gflops: Number(peer.gflops),
+        fraction_of_sgemm_limit: 0,
         steps,
         loss_first: round(ours.lossFirst, 4),
         loss_last: round(ours.lossLast, 4),
       });
       log(`${name}: ${round(tokensPerS)} tokens/s vs PyTorch ${torchTokensPerS} (ratio ${round(tokensPerS / torchTokensPerS, 3)})`);
     }
-    return { benchmark: "train-step", results, machine: describeMachine(backend.description), peer: peerInfo, tfjs: tf.version_core, backend: backendLabel };
+    const limit = sgemmLimit(2048, kernel.coretype);
+    log(`SGEMM limit: OpenBLAS ${limit.gflops} GFLOP/s at n = 2048 (${limit.threads} thread${limit.threads === 1 ? "" : "s"})`);
+    for (const row of results) row.fraction_of_sgemm_limit = round(row.gflops / limit.gflops, 3);
+    return { benchmark: "train-step", results, sgemm_limit: limit, machine: describeMachine(backend.description), peer: peerInfo, tfjs: tf.version_core, backend: backendLabel };
   },
 
   table(result) {
     return {
-      header: ["config", "tokens/s", "torch tokens/s (best)", "torch threads", "ratio", "pure-JS tokens/s", "ms/step", "torch ms/step", "GFLOP/s", "torch GFLOP/s", "backend"],
+      header: ["config", "tokens/s", "torch tokens/s (best)", "torch threads", "ratio", "pure-JS tokens/s", "ms/step", "torch ms/step", "GFLOP/s", "torch GFLOP/s", "of SGEMM limit", "backend"],
       rows: result.results.map((r) => [
-        r.config, r.tokens_per_s, r.torch_tokens_per_s, r.torch_threads, r.ratio, r.purejs_tokens_per_s ?? "-", r.ms_per_step_median, r.torch_ms_per_step_median, r.gflops, r.torch_gflops,
+        r.config, r.tokens_per_s, r.torch_tokens_per_s, r.torch_threads, r.ratio, r.purejs_tokens_per_s ?? "-", r.ms_per_step_median, r.torch_ms_per_step_median, r.gflops, r.torch_gflops, r.fraction_of_sgemm_limit,
         String(result.backend ?? result.machine.backend ?? ""),
       ]),
     };
