@@ -60,14 +60,16 @@ export class LocalTeacher implements Teacher {
       const contextSize = options.contextSize ?? Math.min(DEFAULT_CONTEXT, model.trainContextSize);
       const activity = { generating: 0 };
       let created: LlamaContext | undefined;
-      const context = (created = await model.createContext({
+      // One ubatch per decode step: every generating sequence's token, in sequence order (lockstepBatching.ts).
+      const batching = parallel > 1 ? lockstepBatching(() => created, () => activity.generating) : undefined;
+      const context = await model.createContext({
         sequences: parallel,
         contextSize,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         flashAttention: options.flashAttention ?? defaultFlashAttention(llama, model),
-        // One ubatch per decode step: every generating sequence's token, in sequence order (lockstepBatching.ts).
-        ...(parallel > 1 ? { batching: lockstepBatching(() => created, () => activity.generating) } : {}),
-      }));
+        ...(batching ? { batching } : {}),
+      });
+      created = context;
       const chatWrapper = chatWrapperFor(model, options.chatWrapper);
       const chats = Array.from({ length: parallel }, () => new LlamaChat({ contextSequence: context.getSequence(), chatWrapper }));
       return new LocalTeacher(id, llama, model, context, chats, chatWrapper, options.sharePrefix ?? true, activity);

@@ -44,7 +44,8 @@ struct GemmKernel {
 // Rows of A the blocked loops pack at once (a multiple of mc, about 1 MiB of packed A at depth kc): when C is
 // wider than one column block, each depth block of A is packed once and serves every column block.
 constexpr int packed_a_rows(int mc, int kc) {
-  return (1 << 20) / (kc * 4) / mc * mc > mc ? (1 << 20) / (kc * 4) / mc * mc : mc;
+  const int rows = (1 << 20) / (kc * 4) / mc * mc;
+  return rows > mc ? rows : mc;
 }
 
 // The widest product GemmKernel::narrow takes.

@@ -140,11 +140,8 @@ void run_block(const llm2llm::GemmBlock& g) {
         pack_b<K>(g.b + pc * g.rsb + jc * g.csb, g.rsb, g.csb, kc, nc, g.pack_b);
         for (int ic = 0; ic < rows; ic += K::MC) {
           const int mc = min_int(K::MC, rows - ic);
-          const float* pa = g.pack_a + ic * kc;
-          if (one_column_block) {
-            pa = g.pack_a;
-            pack_a<K>(a + ic * g.rsa, g.rsa, g.csa, mc, kc, g.pack_a);
-          }
+          if (one_column_block) pack_a<K>(a + ic * g.rsa, g.rsa, g.csa, mc, kc, g.pack_a);
+          const float* pa = one_column_block ? g.pack_a : g.pack_a + ic * kc;
           macro_kernel<K>(pa, g.pack_b, g.c + (i0 + ic) * g.ldc + jc, g.ldc, mc, nc, kc, accumulate);
         }
       }
