@@ -182,8 +182,8 @@ describe.skipIf(!registered.ok)("native matMul", () => {
       // Wide: many column slices and column blocks.
       [[200, 300], [300, 28000], false, false],
       // Tall and wide: one thread packs A in two row groups shared by three column blocks, two threads one group each.
-      [[1100, 520], [520, 600], false, false],
-      [[520, 1100], [600, 520], true, true],
+      [[1700, 300], [300, 600], false, false],
+      [[300, 1700], [600, 300], true, true],
     ];
     for (const [aShape, bShape, transposeA, transposeB] of cases) {
       const a = tf.randomUniform(aShape, -1, 1);

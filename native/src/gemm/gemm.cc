@@ -115,7 +115,7 @@ void run_task(void* context, int task) {
   } else {
     GemmBlock block = block_of(p, batch, m0, m1, n0, n1);
     const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
-    block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_rows(kernel.mc, kernel.kc)) * kernel.kc);
+    block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_capacity_rows(kernel.mc, kernel.kc)) * kernel.kc);
     block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
     kernel.run(block);
   }
@@ -143,7 +143,7 @@ bool select_gemm_kernel(const char* isa) {
 void gemm_on_this_thread(GemmBlock block) {
   const GemmKernel& kernel = current_gemm_kernel();
   const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
-  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_rows(kernel.mc, kernel.kc)) * kernel.kc);
+  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_capacity_rows(kernel.mc, kernel.kc)) * kernel.kc);
   block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
   kernel.run(block);
 }

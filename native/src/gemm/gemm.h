@@ -23,7 +23,7 @@ struct GemmBlock {
   float* c;
   ptrdiff_t ldc;
   int m, n, k;
-  float* pack_a;  // >= packed_a_rows(mc, kc) * kc floats, 64-byte aligned
+  float* pack_a;  // >= packed_a_capacity_rows(mc, kc) * kc floats, 64-byte aligned
   float* pack_b;  // >= kc * nc floats, 64-byte aligned
   bool accumulate = false;  // C += A·B instead of C = A·B
 };
@@ -41,12 +41,19 @@ struct GemmKernel {
   void (*narrow)(const GemmBlock& block);
 };
 
-// Rows of A the blocked loops pack at once (a multiple of mc, about 1 MiB of packed A at depth kc): when C is
-// wider than one column block, each depth block of A is packed once and serves every column block.
-constexpr int packed_a_rows(int mc, int kc) {
-  const int rows = (1 << 20) / (kc * 4) / mc * mc;
-  return rows > mc ? rows : mc;
+// Rows of A the blocked loops pack at once when C is wider than one column block, so each depth block of A is
+// packed once and serves every column block: m split evenly into the nearest whole number of ~1 MiB groups
+// (at depth kc), each a multiple of mc. Nearest, not "at most 1 MiB": m = 1024 at kc = 256 is one group, not
+// 1008 rows and a 16-row tail that would pack B again for 16 rows.
+constexpr int kPackedAGroupRows(int kc) { return (1 << 20) / (kc * 4); }
+constexpr int packed_a_group_rows(int m, int mc, int kc) {
+  const int target = kPackedAGroupRows(kc);
+  const int groups = (m + target / 2) / target > 1 ? (m + target / 2) / target : 1;
+  const int rows = (m + groups - 1) / groups;
+  return (rows + mc - 1) / mc * mc;
 }
+// The most rows packed_a_group_rows() gives (one group of up to 1.5 targets), for sizing the packing buffer.
+constexpr int packed_a_capacity_rows(int mc, int kc) { return (3 * kPackedAGroupRows(kc) / 2 + mc - 1) / mc * mc; }
 
 // The widest product GemmKernel::narrow takes.
 constexpr int kNarrowWidth = 16;

@@ -120,13 +120,13 @@ void macro_kernel(const float* pa, const float* pb, float* c, ptrdiff_t ldc, int
 // packed once per group); the first depth block writes C (adds to it when g.accumulate), the later ones
 // accumulate into it, so each element sums its depth blocks in order whatever the grouping.
 // C at most one column block wide (the usual slice of a threaded product): every row is one group, and each
-// MC x KC block of A is packed just before its use, while it is warm. Wider: groups of packed_a_rows() rows
+// MC x KC block of A is packed just before its use, while it is warm. Wider: groups of packed_a_group_rows() rows
 // are packed once per depth block and serve every column block (repacking A per column block took 12% of a
 // single-threaded n = 2048 product); B is then packed once per group.
 template <class K>
 void run_block(const llm2llm::GemmBlock& g) {
   const bool one_column_block = g.n <= K::NC;
-  const int group = one_column_block ? g.m : llm2llm::packed_a_rows(K::MC, K::KC);
+  const int group = one_column_block ? g.m : llm2llm::packed_a_group_rows(g.m, K::MC, K::KC);
   for (int pc = 0; pc < g.k; pc += K::KC) {
     const int kc = min_int(K::KC, g.k - pc);
     const bool accumulate = pc > 0 || g.accumulate;
