@@ -97,10 +97,17 @@ GemmBlock block_of(const BatchMatMul& p, int batch, int m0, int m1, int n0, int 
   return block;
 }
 
+// Runs `block` on this thread with this thread's packing buffers, grown to what `kernel` needs for it.
+void run_with_thread_buffers(const GemmKernel& kernel, GemmBlock block) {
+  const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
+  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_capacity_rows(kernel.mc, kernel.kc)) * kernel.kc);
+  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
+  kernel.run(block);
+}
+
 void run_task(void* context, int task) {
   const Plan& plan = *static_cast<const Plan*>(context);
   const BatchMatMul& p = *plan.problem;
-  const GemmKernel& kernel = *plan.kernel;
   const int slices = plan.m_parts * plan.n_parts;
   const int batch = task / slices;
   const int m0 = (task % slices) / plan.n_parts * plan.m_step;
@@ -113,11 +120,7 @@ void run_task(void* context, int task) {
     if (!p.accumulate)
       for (int i = 0; i < m1 - m0; ++i) std::fill(c + i * p.n + n0, c + i * p.n + n1, 0.0f);
   } else {
-    GemmBlock block = block_of(p, batch, m0, m1, n0, n1);
-    const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
-    block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_capacity_rows(kernel.mc, kernel.kc)) * kernel.kc);
-    block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
-    kernel.run(block);
+    run_with_thread_buffers(*plan.kernel, block_of(p, batch, m0, m1, n0, n1));
   }
   apply_epilogue(p.epilogue, c, p.n, m1 - m0, n0, n1);
 }
@@ -140,13 +143,7 @@ bool select_gemm_kernel(const char* isa) {
   return true;
 }
 
-void gemm_on_this_thread(GemmBlock block) {
-  const GemmKernel& kernel = current_gemm_kernel();
-  const int nc = std::min(kernel.nc, (block.n + kernel.nr - 1) / kernel.nr * kernel.nr);
-  block.pack_a = PackBuffers::grow(pack_buffers.a, pack_buffers.a_size, static_cast<size_t>(packed_a_capacity_rows(kernel.mc, kernel.kc)) * kernel.kc);
-  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(kernel.kc) * nc);
-  kernel.run(block);
-}
+void gemm_on_this_thread(GemmBlock block) { run_with_thread_buffers(current_gemm_kernel(), block); }
 
 namespace {
 

@@ -45,15 +45,15 @@ struct GemmKernel {
 // packed once and serves every column block: m split evenly into the nearest whole number of ~1 MiB groups
 // (at depth kc), each a multiple of mc. Nearest, not "at most 1 MiB": m = 1024 at kc = 256 is one group, not
 // 1008 rows and a 16-row tail that would pack B again for 16 rows.
-constexpr int kPackedAGroupRows(int kc) { return (1 << 20) / (kc * 4); }
+constexpr int packed_a_target_rows(int kc) { return (1 << 20) / (kc * 4); }
 constexpr int packed_a_group_rows(int m, int mc, int kc) {
-  const int target = kPackedAGroupRows(kc);
-  const int groups = (m + target / 2) / target > 1 ? (m + target / 2) / target : 1;
+  const int nearest = (m + packed_a_target_rows(kc) / 2) / packed_a_target_rows(kc);
+  const int groups = nearest > 1 ? nearest : 1;
   const int rows = (m + groups - 1) / groups;
   return (rows + mc - 1) / mc * mc;
 }
 // The most rows packed_a_group_rows() gives (one group of up to 1.5 targets), for sizing the packing buffer.
-constexpr int packed_a_capacity_rows(int mc, int kc) { return (3 * kPackedAGroupRows(kc) / 2 + mc - 1) / mc * mc; }
+constexpr int packed_a_capacity_rows(int mc, int kc) { return (3 * packed_a_target_rows(kc) / 2 + mc - 1) / mc * mc; }
 
 // The widest product GemmKernel::narrow takes.
 constexpr int kNarrowWidth = 16;
