@@ -312,6 +312,53 @@ describe.skipIf(!registered.ok && optional)("native fused kernels", () => {
     }
   });
 
+  it("attention's products (unpacked, blocked by query rows) carry the packed GEMM's bits: out = P·V, dV = Σ Pᵀ·dO", () => {
+    const addon = nativeAddon()!;
+    const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+    // [b, t, heads, d] layout: head `head` of batch entry `bi` as a contiguous [t, d] copy.
+    const headOf = (x: Float32Array, bi: number, t: number, heads: number, head: number, d: number) => {
+      const out = new Float32Array(t * d);
+      for (let i = 0; i < t; i++) out.set(x.subarray(((bi * t + i) * heads + head) * d, ((bi * t + i) * heads + head + 1) * d), i * d);
+      return out;
+    };
+    const differing = (x: Float32Array, y: Float32Array) => x.reduce((n, v, i) => n + (Object.is(v, y[i]) ? 0 : 1), 0);
+    // t = 300 runs the forward's P·V in two depth blocks; the dV check keeps t <= 256 (the causal dV starts each key
+    // block's depth at its first query, so its depth blocks line up with the full product's only within one block).
+    const cases: [number, number, number, number, number, boolean, boolean][] = [
+      [2, 300, 4, 2, 64, true, false],
+      [1, 130, 6, 2, 32, false, false],
+      [2, 200, 4, 2, 32, true, true],
+      [1, 77, 3, 3, 40, false, true],
+    ];
+    for (const [b, t, h, hkv, d, causal, checkDv] of cases) {
+      const q = random(b * t * h * d), k = random(b * t * hkv * d), v = random(b * t * hkv * d);
+      const bias = causal ? null : random(t * t);
+      const out = new Float32Array(b * t * h * d), probs = new Float32Array(b * h * t * t);
+      addon.attention(q, k, v, bias, 1, out, probs, b, t, t, h, hkv, d, d, 1 / Math.sqrt(d), causal);
+      const dOut = random(out.length);
+      const [dq, dk, dv] = [new Float32Array(q.length), new Float32Array(k.length), new Float32Array(v.length)];
+      addon.attentionBackward(dOut, q, k, v, probs, dq, dk, dv, b, t, t, h, hkv, d, d, 1 / Math.sqrt(d), causal);
+      const label = `b ${b} t ${t} h ${h}/${hkv} d ${d}${causal ? " causal" : ""}`;
+      for (let bi = 0; bi < b; bi++) {
+        for (let kvh = 0; kvh < hkv; kvh++) {
+          const vh = headOf(v, bi, t, hkv, kvh, d);
+          const dvSum = new Float32Array(t * d);
+          for (let g = 0; g < h / hkv; g++) {
+            const head = kvh * (h / hkv) + g;
+            const p = probs.subarray((bi * h + head) * t * t, (bi * h + head + 1) * t * t);
+            const pv = new Float32Array(t * d);
+            addon.matMul(p, vh, pv, 1, 1, 1, t, d, t, false, false, null, 0, 0, null);
+            expect(differing(pv, headOf(out, bi, t, h, head, d)), `${label}: out of head ${head}`).toBe(0);
+            const dOutHead = headOf(dOut, bi, t, h, head, d);
+            if (g === 0) addon.matMul(p, dOutHead, dvSum, 1, 1, 1, t, d, t, true, false, null, 0, 0, null);
+            else addon.matMulAccumulate(p, dOutHead, dvSum, t, d, t, true, false);
+          }
+          if (checkDv) expect(differing(dvSum, headOf(dv, bi, t, hkv, kvh, d)), `${label}: dV of KV head ${kvh}`).toBe(0);
+        }
+      }
+    }
+  });
+
   it("falls back to the composition when the native kernels are off", () => {
     const x = rand([3, 8]);
     withJsKernels(() => {

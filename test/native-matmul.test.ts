@@ -250,6 +250,47 @@ describe.skipIf(!registered.ok)("native matMul", () => {
     }
   });
 
+  it("computes shallow products (depth <= 16: LoRA's up-projections) bit for bit like the packed path", async () => {
+    // Depth <= 16 runs through gemm.cc's shallow path (the unpacked kernel, B made row-contiguous). The same
+    // product padded with zero depth to 24 takes the packed path: each FMA with a zero adds +0 to a nonzero
+    // sum, so the bits must be the same.
+    const addon = nativeAddon()!;
+    const padded = 24;
+    const store = (rows: number, cols: number, transposed: boolean, at: (i: number, j: number) => number) => {
+      const out = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[transposed ? j * rows + i : i * cols + j] = at(i, j);
+      return out;
+    };
+    const cases: [number, number, number][] = [[1024, 128, 8], [1000, 384, 16], [50, 77, 3], [61, 33, 1]];
+    for (const [m, n, k] of cases) {
+      for (const [transposeA, transposeB] of transposes) {
+        for (const mode of ["plain", "bias", "accumulate"] as const) {
+          const aVals = Float32Array.from({ length: m * k }, () => Math.random() * 2 - 1);
+          const bVals = Float32Array.from({ length: k * n }, () => Math.random() * 2 - 1);
+          const cVals = Float32Array.from({ length: m * n }, () => Math.random() * 2 - 1);
+          const bias = mode === "bias" ? Float32Array.from({ length: n }, () => Math.random() * 4 - 2) : null;
+          const results = [k, padded].map((depth) => {
+            const a = store(m, depth, transposeA, (i, p) => (p < k ? aVals[i * k + p]! : 0));
+            const b = store(depth, n, transposeB, (p, j) => (p < k ? bVals[p * n + j]! : 0));
+            const c = cVals.slice();
+            if (mode === "accumulate") addon.matMulAccumulate(a, b, c, m, n, depth, transposeA, transposeB);
+            else addon.matMul(a, b, c, 1, 1, 1, m, n, depth, transposeA, transposeB, bias, 0, 0, null);
+            return c;
+          });
+          const label = `${m}x${n}x${k} ${transposeA} ${transposeB} ${mode}`;
+          let differing = 0;
+          for (let i = 0; i < m * n; i++) if (!Object.is(results[0]![i], results[1]![i])) differing++;
+          expect(differing, label).toBe(0);
+          for (const [i, j] of [[0, 0], [m - 1, n - 1], [m >> 1, n >> 1]] as const) {
+            let sum = mode === "accumulate" ? cVals[i * n + j]! : (bias?.[j] ?? 0);
+            for (let p = 0; p < k; p++) sum += aVals[i * k + p]! * bVals[p * n + j]!;
+            expect(Math.abs(results[0]![i * n + j]! - sum), `${label} (${i}, ${j})`).toBeLessThan(1e-3);
+          }
+        }
+      }
+    }
+  });
+
   it("is correct with every micro-kernel family this CPU runs", async () => {
     const addon = nativeAddon()!;
     const keyOf: Record<string, "avx512" | "avx2" | "portable"> = { "AVX-512 FMA": "avx512", "AVX2 FMA": "avx2", portable: "portable" };

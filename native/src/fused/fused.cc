@@ -199,6 +199,17 @@ GemmBlock product(const float* a, ptrdiff_t rsa, ptrdiff_t csa, const float* b, 
 
 // A [T, S] scratch row block per thread, kept between calls.
 thread_local std::vector<float> scratch;
+// A head's keys or values transposed ([D, S]) per thread: products with Kᵀ or Vᵀ then read B's rows in place
+// (the GEMM's unpacked kernel) instead of packing the same K or V again for every block of queries.
+thread_local std::vector<float> transposed;
+
+const float* transpose_head(const float* x, ptrdiff_t row, int s, int d) {
+  if (transposed.size() < static_cast<size_t>(s) * d) transposed.resize(static_cast<size_t>(s) * d);
+  float* t = transposed.data();
+  for (int j = 0; j < s; ++j)
+    for (int c = 0; c < d; ++c) t[static_cast<size_t>(c) * s + j] = x[j * row + c];
+  return t;
+}
 
 }  // namespace
 
@@ -215,6 +226,7 @@ void attention(const AttentionShape& a, const float* q, const float* k, const fl
     const float* vb = v + static_cast<size_t>(b) * a.s * v_row + static_cast<size_t>(kvh) * a.dv;
     const float* biasb = bias == nullptr ? nullptr : bias + (bias_batch == 1 ? 0 : static_cast<size_t>(b)) * ts;
     const int block = a.causal ? kCausalRows : a.t;
+    const float* kt = transpose_head(kb, k_row, a.s, a.dk);  // [Dk, S]
     for (int g = 0; g < group; ++g) {
       const int h = kvh * group + g;
       const float* qh = q + static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
@@ -223,7 +235,7 @@ void attention(const AttentionShape& a, const float* q, const float* k, const fl
       for (int r0 = 0; r0 < a.t; r0 += block) {
         const int r1 = std::min(a.t, r0 + block), keys = a.causal ? r1 : a.s;
         float* pr = p + static_cast<size_t>(r0) * a.s;
-        gemm_on_this_thread(product(qh + r0 * q_row, q_row, 1, kb, 1, k_row, pr, a.s, r1 - r0, keys, a.dk));  // Q·Kᵀ
+        gemm_on_this_thread(product(qh + r0 * q_row, q_row, 1, kt, a.s, 1, pr, a.s, r1 - r0, keys, a.dk));  // Q·Kᵀ
         for (int i = r0; i < r1; ++i)
           rows.softmax(p + static_cast<size_t>(i) * a.s, keys, a.scale, biasb ? biasb + static_cast<size_t>(i) * a.s : nullptr);
         gemm_on_this_thread(product(pr, a.s, 1, vb, v_row, 1, oh + r0 * o_row, o_row, r1 - r0, a.dv, keys));  // P·V
@@ -246,13 +258,14 @@ void attention_backward(const AttentionShape& a, const float* dout, const float*
     const size_t v_off = static_cast<size_t>(b) * a.s * v_row + static_cast<size_t>(kvh) * a.dv;
     if (scratch.size() < ts) scratch.resize(ts);
     float* ds = scratch.data();  // [T, S]
+    const float* vt = transpose_head(v + v_off, v_row, a.s, a.dv);  // [Dv, S]
     for (int g = 0; g < group; ++g) {
       const int h = kvh * group + g;
       const size_t q_off = static_cast<size_t>(b) * a.t * q_row + static_cast<size_t>(h) * a.dk;
       const float* doh = dout + static_cast<size_t>(b) * a.t * o_row + static_cast<size_t>(h) * a.dv;
       const float* p = probs + (static_cast<size_t>(b) * a.h + h) * ts;
       if (!a.causal) {
-        gemm_on_this_thread(product(doh, o_row, 1, v + v_off, 1, v_row, ds, a.s, a.t, a.s, a.dv));  // dP = dO·Vᵀ
+        gemm_on_this_thread(product(doh, o_row, 1, vt, a.s, 1, ds, a.s, a.t, a.s, a.dv));  // dP = dO·Vᵀ
         for (int i = 0; i < a.t; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, a.s, a.scale);
         gemm_on_this_thread(product(ds, a.s, 1, k + k_off, k_row, 1, dq + q_off, q_row, a.t, a.dk, a.s));  // dQ = dS·K
         gemm_on_this_thread(product(ds, 1, a.s, q + q_off, q_row, 1, dk + k_off, k_row, a.s, a.dk, a.t, g > 0));  // dK += dSᵀ·Q
@@ -264,7 +277,7 @@ void attention_backward(const AttentionShape& a, const float* dout, const float*
       for (int r0 = 0; r0 < a.t; r0 += kCausalRows) {
         const int r1 = std::min(a.t, r0 + kCausalRows);
         float* dsr = ds + static_cast<size_t>(r0) * a.s;
-        gemm_on_this_thread(product(doh + r0 * o_row, o_row, 1, v + v_off, 1, v_row, dsr, a.s, r1 - r0, r1, a.dv));  // dP
+        gemm_on_this_thread(product(doh + r0 * o_row, o_row, 1, vt, a.s, 1, dsr, a.s, r1 - r0, r1, a.dv));  // dP
         for (int i = r0; i < r1; ++i) rows.softmax_backward(p + static_cast<size_t>(i) * a.s, ds + static_cast<size_t>(i) * a.s, r1, a.scale);
         gemm_on_this_thread(product(dsr, a.s, 1, k + k_off, k_row, 1, dq + q_off + r0 * q_row, q_row, r1 - r0, a.dk, r1));  // dQ
       }

@@ -39,6 +39,11 @@ struct GemmKernel {
   // k * kNarrowWidth floats. Each element is the same chain of FMAs as `run` computes (KC-long depth blocks),
   // so the bits are those of `run`. nullptr for families without one.
   void (*narrow)(const GemmBlock& block);
+  // C (=, +=) A·B with nothing packed: A's values broadcast where they lie, B's rows read in place (needs
+  // csb == 1; pack_a / pack_b unused). For products too small for packing to pay, such as attention's per-head
+  // products (their packing took ~30% of the attention time). Each element is `run`'s chain of FMAs (KC-long
+  // depth blocks), so the bits are those of `run`. nullptr for families without one.
+  void (*unpacked)(const GemmBlock& block);
 };
 
 // Rows of A the blocked loops pack at once when C is wider than one column block, so each depth block of A is
@@ -100,9 +105,10 @@ struct BatchMatMul {
 // Runs on the process-wide thread pool.
 void batch_matmul(const BatchMatMul& problem);
 
-// One strided product on the calling thread with the current micro-kernel family and this thread's
-// packing buffers (pack_a / pack_b of `block` are ignored): for fused kernels that split their own work
-// across the pool and run small products inside each task. m, n, k >= 1.
+// One strided product on the calling thread with the current micro-kernel family: unpacked when B's rows are
+// contiguous (csb == 1) and the family has that kernel, else packed into this thread's buffers (pack_a / pack_b
+// of `block` are ignored). For fused kernels that split their own work across the pool and run small products
+// inside each task. m, n, k >= 1.
 void gemm_on_this_thread(GemmBlock block);
 
 }  // namespace llm2llm

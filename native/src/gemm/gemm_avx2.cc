@@ -51,7 +51,7 @@ void run(const llm2llm::GemmBlock& block) { run_block<Avx2Kernel>(block); }
 namespace llm2llm {
 const GemmKernel& gemm_kernel_avx2() {
   static const GemmKernel kernel{"AVX2 FMA", Avx2Kernel::MR, Avx2Kernel::NR,
-                                 Avx2Kernel::MC, Avx2Kernel::KC, Avx2Kernel::NC, run, nullptr};
+                                 Avx2Kernel::MC, Avx2Kernel::KC, Avx2Kernel::NC, run, nullptr, nullptr};
   return kernel;
 }
 }  // namespace llm2llm

@@ -155,6 +155,60 @@ void narrow(const llm2llm::GemmBlock& g) {
   else narrow_columns<16, 1>(g, bp);
 }
 
+// The unpacked kernel (GemmKernel::unpacked): C[m x n] (=, +=) A·B with B's rows contiguous (csb == 1), nothing
+// packed. Tiles of micro()'s 12 x 32 shape: two (masked) loads of B's row p in place and 12 broadcasts of A's
+// values where they lie per depth step; per depth block of KC the FMA chain of micro() (acc = a·b + acc from
+// zero, then acc + C), so the bits are those of the packed path.
+template <int R>
+inline void unpacked_tile(const llm2llm::GemmBlock& g, int i0, int rows, int j0, __mmask16 lanes0, __mmask16 lanes1) {
+  constexpr int KC = Avx512Kernel::KC;
+  for (int pc = 0; pc < g.k; pc += KC) {
+    const int kc = g.k - pc < KC ? g.k - pc : KC;
+    const float* a = g.a + i0 * g.rsa + pc * g.csa;
+    const float* b = g.b + pc * g.rsb + j0;
+    __m512 acc[R][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < kc; ++p, a += g.csa, b += g.rsb) {
+      const __m512 b0 = _mm512_maskz_loadu_ps(lanes0, b);
+      const __m512 b1 = _mm512_maskz_loadu_ps(lanes1, b + 16);
+#pragma GCC unroll 12
+      for (int i = 0; i < R; ++i) {
+        if (R == Avx512Kernel::MR || i < rows) {
+          const __m512 ai = _mm512_set1_ps(a[i * g.rsa]);
+          acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+          acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+      }
+    }
+    const bool add = pc > 0 || g.accumulate;
+    for (int i = 0; i < rows; ++i) {
+      float* row = g.c + (i0 + i) * g.ldc + j0;
+      if (add) {
+        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(lanes0, row));
+        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_maskz_loadu_ps(lanes1, row + 16));
+      }
+      _mm512_mask_storeu_ps(row, lanes0, acc[i][0]);
+      _mm512_mask_storeu_ps(row + 16, lanes1, acc[i][1]);
+    }
+  }
+}
+
+inline __mmask16 first_lanes(int count) {
+  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
+}
+
+void unpacked(const llm2llm::GemmBlock& g) {
+  constexpr int MR = Avx512Kernel::MR, NR = Avx512Kernel::NR;
+  for (int j0 = 0; j0 < g.n; j0 += NR) {
+    const int cols = g.n - j0 < NR ? g.n - j0 : NR;
+    const __mmask16 lanes0 = first_lanes(cols), lanes1 = first_lanes(cols - 16);
+    int i0 = 0;
+    for (; i0 + MR <= g.m; i0 += MR) unpacked_tile<MR>(g, i0, MR, j0, lanes0, lanes1);
+    if (i0 < g.m) unpacked_tile<MR - 1>(g, i0, g.m - i0, j0, lanes0, lanes1);
+  }
+}
+
 #include "gemm_driver.h"
 
 void run(const llm2llm::GemmBlock& block) { run_block<Avx512Kernel>(block); }
@@ -164,7 +218,7 @@ void run(const llm2llm::GemmBlock& block) { run_block<Avx512Kernel>(block); }
 namespace llm2llm {
 const GemmKernel& gemm_kernel_avx512() {
   static const GemmKernel kernel{"AVX-512 FMA", Avx512Kernel::MR, Avx512Kernel::NR,
-                                 Avx512Kernel::MC, Avx512Kernel::KC, Avx512Kernel::NC, run, narrow};
+                                 Avx512Kernel::MC, Avx512Kernel::KC, Avx512Kernel::NC, run, narrow, unpacked};
   return kernel;
 }
 }  // namespace llm2llm

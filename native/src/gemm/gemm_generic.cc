@@ -38,7 +38,7 @@ void run(const llm2llm::GemmBlock& block) { run_block<PortableKernel>(block); }
 namespace llm2llm {
 const GemmKernel& gemm_kernel_generic() {
   static const GemmKernel kernel{"portable", PortableKernel::MR, PortableKernel::NR,
-                                 PortableKernel::MC, PortableKernel::KC, PortableKernel::NC, run, nullptr};
+                                 PortableKernel::MC, PortableKernel::KC, PortableKernel::NC, run, nullptr, nullptr};
   return kernel;
 }
 }  // namespace llm2llm
