@@ -144,7 +144,7 @@ const trainStep: Benchmark<TrainStepResult> = {
     for (const name of names) {
       const config = configs[name]!;
       const small = config.dim * config.seq > 128 * 128;
-      // The small configs time as many steps as the peer does (20): on a shared host a 10-step median moved ±10%.
+      // Configs of tiny's size time as many steps as the peer does (20): on a shared host a 10-step median moved ±10%.
       const steps = Number(option(args, "steps") ?? (small ? 3 : 20));
       const warmup = Number(option(args, "warmup") ?? (small ? 1 : 3));
       const purejsSteps = Number(option(args, "purejs-steps") ?? (small ? 1 : 3));

@@ -291,7 +291,9 @@ void batch_matmul(const BatchMatMul& problem) {
     // depth block, so slices stay at least kMinSliceWidth wide.
     int parts = threads;
     while (parts < 4 * threads && std::max(problem.n, problem.m) / (2 * parts) >= kMinSliceWidth) parts *= 2;
-    if (problem.n >= problem.m && problem.n >= threads * plan.kernel->nr) {
+    // Rows unless C is wider than tall: a column slice packs all of A, a row slice all of B, and with the two
+    // the same size row slices measured 1-4% faster (n = 1024 / 2048, every transpose, GFLOP per CPU second).
+    if (problem.n > problem.m && problem.n >= threads * plan.kernel->nr) {
       plan.n_parts = parts;
       plan.n_step = round_up((problem.n + parts - 1) / parts, plan.kernel->nr);
       plan.n_parts = (problem.n + plan.n_step - 1) / plan.n_step;
