@@ -198,14 +198,18 @@ inline __mmask16 first_lanes(int count) {
   return count >= 16 ? static_cast<__mmask16>(0xFFFF) : count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
 }
 
+// Row tiles outside, column tiles inside: each tile's 12 rows of C are written front to back (streams the hardware
+// prefetcher follows), while the row tile's A values and B's rows stay in cache across the columns.
 void unpacked(const llm2llm::GemmBlock& g) {
   constexpr int MR = Avx512Kernel::MR, NR = Avx512Kernel::NR;
-  for (int j0 = 0; j0 < g.n; j0 += NR) {
-    const int cols = g.n - j0 < NR ? g.n - j0 : NR;
-    const __mmask16 lanes0 = first_lanes(cols), lanes1 = first_lanes(cols - 16);
-    int i0 = 0;
-    for (; i0 + MR <= g.m; i0 += MR) unpacked_tile<MR>(g, i0, MR, j0, lanes0, lanes1);
-    if (i0 < g.m) unpacked_tile<MR - 1>(g, i0, g.m - i0, j0, lanes0, lanes1);
+  for (int i0 = 0; i0 < g.m; i0 += MR) {
+    const int rows = g.m - i0 < MR ? g.m - i0 : MR;
+    for (int j0 = 0; j0 < g.n; j0 += NR) {
+      const int cols = g.n - j0 < NR ? g.n - j0 : NR;
+      const __mmask16 lanes0 = first_lanes(cols), lanes1 = first_lanes(cols - 16);
+      if (rows == MR) unpacked_tile<MR>(g, i0, MR, j0, lanes0, lanes1);
+      else unpacked_tile<MR - 1>(g, i0, rows, j0, lanes0, lanes1);
+    }
   }
 }
 
