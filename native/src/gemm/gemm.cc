@@ -197,13 +197,17 @@ void run_narrow(const BatchMatMul& p, const GemmKernel& kernel) {
 }
 
 // Products of depth at most kShallowDepth (LoRA's rank-8/16 up-projections: C += down·Bᵀ, dIn += g·A): the packed
-// path packs all of A for a few FMAs per element (measured 66 GFLOP/s at m = 1024, n = 128, k = 8); the unpacked
-// kernel reads A in place and B's rows (made contiguous first when B is transposed: k x n floats), rows split over
-// the threads. Same bits as the packed path (GemmKernel::unpacked).
+// path packs all of A and B for a few FMAs per element; the unpacked kernel reads A in place and B's rows (made
+// contiguous first when B is transposed: k x n floats), rows split over the threads. Same bits as the packed path
+// (GemmKernel::unpacked). Measured in CPU time: m = 1024, n = 1536, k = 16, B transposed ~1000 -> ~660 us; m = 2048,
+// n = 384, k = 16 ~340 -> ~300 us; tiny's n = 128 / 384 at k = 8 the same. Every row tile reads all of B, so B stays
+// within 256 KiB (at n = 16384, k = 16 the packed path was ~20% faster).
 constexpr int kShallowDepth = 16;
+constexpr int64_t kShallowMaxB = 64 * 1024;
 
 bool shallow(const BatchMatMul& p, const GemmKernel& kernel) {
-  return p.batch == 1 && p.k > 0 && p.k <= kShallowDepth && kernel.unpacked != nullptr && p.m >= 4 * kernel.mr;
+  return p.batch == 1 && p.k > 0 && p.k <= kShallowDepth && static_cast<int64_t>(p.k) * p.n <= kShallowMaxB &&
+         kernel.unpacked != nullptr && p.m >= 4 * kernel.mr;
 }
 
 struct ShallowPlan {
