@@ -169,32 +169,43 @@ bool narrow_transposed(const BatchMatMul& p, const GemmKernel& kernel) {
   return 2 * p.n <= kernel.nr && p.m >= 4 * kernel.nr;
 }
 
-struct NarrowPlan {
+// A single product's rows split evenly over the threads (slices a multiple of `row_multiple` rows); `run_rows` runs
+// each slice on its thread, then the slice gets the epilogue. For the narrow and shallow kernels.
+struct RowSlices {
   const BatchMatMul* problem;
   const GemmKernel* kernel;
+  const float* b;  // the shallow path's B with contiguous rows; unused by the narrow one
+  void (*run_rows)(const RowSlices& plan, GemmBlock& block);
   int row_step;
 };
 
-void narrow_task(void* context, int task) {
-  const NarrowPlan& plan = *static_cast<const NarrowPlan*>(context);
+void row_slice_task(void* context, int task) {
+  const RowSlices& plan = *static_cast<const RowSlices*>(context);
   const BatchMatMul& p = *plan.problem;
   const int m0 = task * plan.row_step, m1 = std::min(p.m, m0 + plan.row_step);
   if (m0 >= m1) return;
   GemmBlock block = block_of(p, 0, m0, m1, 0, p.n);
-  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(p.k) * kNarrowWidth);
-  plan.kernel->narrow(block);
+  plan.run_rows(plan, block);
   apply_epilogue(p.epilogue, block.c, p.n, m1 - m0, 0, p.n);
 }
 
-void run_narrow(const BatchMatMul& p, const GemmKernel& kernel) {
+void run_by_rows(RowSlices plan, int row_multiple) {
+  const BatchMatMul& p = *plan.problem;
   ThreadPool& pool = ThreadPool::instance();
   const int threads = pool.threads();
   const bool parallel = threads > 1 && 2.0 * p.m * p.n * p.k >= kParallelFlops;
   const int parts = parallel ? threads : 1;
-  NarrowPlan plan{&p, &kernel, round_up((p.m + parts - 1) / parts, kNarrowWidth)};
-  if (parallel) pool.parallel_for(parts, narrow_task, &plan);
-  else narrow_task(&plan, 0);
+  plan.row_step = round_up((p.m + parts - 1) / parts, row_multiple);
+  if (parallel) pool.parallel_for(parts, row_slice_task, &plan);
+  else row_slice_task(&plan, 0);
 }
+
+void narrow_rows(const RowSlices& plan, GemmBlock& block) {
+  block.pack_b = PackBuffers::grow(pack_buffers.b, pack_buffers.b_size, static_cast<size_t>(block.k) * kNarrowWidth);
+  plan.kernel->narrow(block);
+}
+
+void run_narrow(const BatchMatMul& p, const GemmKernel& kernel) { run_by_rows({&p, &kernel, nullptr, narrow_rows, 0}, kNarrowWidth); }
 
 // Products of depth at most kShallowDepth (LoRA's rank-8/16 up-projections: C += down·Bᵀ, dIn += g·A): the packed
 // path packs all of A and B for a few FMAs per element; the unpacked kernel reads A in place and B's rows (made
@@ -210,24 +221,11 @@ bool shallow(const BatchMatMul& p, const GemmKernel& kernel) {
          kernel.unpacked != nullptr && p.m >= 4 * kernel.mr;
 }
 
-struct ShallowPlan {
-  const BatchMatMul* problem;
-  const GemmKernel* kernel;
-  const float* b;  // [k, n], rows contiguous
-  int row_step;
-};
-
-void shallow_task(void* context, int task) {
-  const ShallowPlan& plan = *static_cast<const ShallowPlan*>(context);
-  const BatchMatMul& p = *plan.problem;
-  const int m0 = task * plan.row_step, m1 = std::min(p.m, m0 + plan.row_step);
-  if (m0 >= m1) return;
-  GemmBlock block = block_of(p, 0, m0, m1, 0, p.n);
+void shallow_rows(const RowSlices& plan, GemmBlock& block) {
   block.b = plan.b;
-  block.rsb = p.n;
+  block.rsb = plan.problem->n;
   block.csb = 1;
   plan.kernel->unpacked(block);
-  apply_epilogue(p.epilogue, block.c, p.n, m1 - m0, 0, p.n);
 }
 
 thread_local std::vector<float> shallow_b;
@@ -240,13 +238,7 @@ void run_shallow(const BatchMatMul& p, const GemmKernel& kernel) {
       for (int q = 0; q < p.k; ++q) shallow_b[static_cast<size_t>(q) * p.n + j] = p.b[static_cast<size_t>(j) * p.k + q];
     b = shallow_b.data();
   }
-  ThreadPool& pool = ThreadPool::instance();
-  const int threads = pool.threads();
-  const bool parallel = threads > 1 && 2.0 * p.m * p.n * p.k >= kParallelFlops;
-  const int parts = parallel ? threads : 1;
-  ShallowPlan plan{&p, &kernel, b, round_up((p.m + parts - 1) / parts, kernel.mr)};
-  if (parallel) pool.parallel_for(parts, shallow_task, &plan);
-  else shallow_task(&plan, 0);
+  run_by_rows({&p, &kernel, b, shallow_rows, 0}, kernel.mr);
 }
 
 thread_local std::vector<float> transposed_c;
