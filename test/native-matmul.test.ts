@@ -63,6 +63,13 @@ const transposes: [boolean, boolean][] = [[false, false], [false, true], [true, 
 const oddSizes = [1, 2, 3, 5, 7, 11, 13, 16, 17, 31, 32, 33, 47, 64, 97, 127, 131];
 const shapeOf = (rows: number, cols: number, transposed: boolean) => (transposed ? [cols, rows] : [rows, cols]);
 
+/** A logical [rows x cols] matrix stored row-major, or transposed ([cols x rows]). */
+function storeMatrix(rows: number, cols: number, transposed: boolean, at: (i: number, j: number) => number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[transposed ? j * rows + i : i * cols + j] = at(i, j);
+  return out;
+}
+
 describe("native addon", () => {
   it.skipIf(optional && !registered.ok)("is built and registered into the tfjs cpu backend", () => {
     expect(registered.ok ? "ok" : registered.reason).toBe("ok");
@@ -206,12 +213,6 @@ describe.skipIf(!registered.ok)("native matMul", () => {
     // the embedded part must carry the same bits.
     const addon = nativeAddon()!;
     const wide = 64;
-    // A logical [rows x cols] matrix stored row-major, or transposed ([cols x rows]).
-    const store = (rows: number, cols: number, transposed: boolean, at: (i: number, j: number) => number) => {
-      const out = new Float32Array(rows * cols);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[transposed ? j * rows + i : i * cols + j] = at(i, j);
-      return out;
-    };
     const cases: [number, number, number][] = [[1024, 8, 128], [1000, 16, 384], [300, 5, 1000], [8, 128, 1024], [16, 384, 300], [3, 200, 77]];
     for (const [m, n, k] of cases) {
       const smallN = n <= 16;
@@ -222,12 +223,12 @@ describe.skipIf(!registered.ok)("native matMul", () => {
           const bVals = Array.from({ length: k * nWide }, () => Math.random() * 2 - 1);
           const cVals = Array.from({ length: mWide * nWide }, () => Math.random() * 2 - 1);
           const biasWide = mode === "bias" ? Float32Array.from({ length: nWide }, () => Math.random() * 4 - 2) : null;
-          const a = store(m, k, transposeA, (i, p) => aVals[i * k + p]!);
-          const b = store(k, n, transposeB, (p, j) => bVals[p * nWide + j]!);
-          const narrow = store(m, n, false, (i, j) => cVals[i * nWide + j]!);
-          const direct = store(mWide, nWide, false, (i, j) => cVals[i * nWide + j]!);
-          const aWide = store(mWide, k, transposeA, (i, p) => aVals[i * k + p]!);
-          const bWide = store(k, nWide, transposeB, (p, j) => bVals[p * nWide + j]!);
+          const a = storeMatrix(m, k, transposeA, (i, p) => aVals[i * k + p]!);
+          const b = storeMatrix(k, n, transposeB, (p, j) => bVals[p * nWide + j]!);
+          const narrow = storeMatrix(m, n, false, (i, j) => cVals[i * nWide + j]!);
+          const direct = storeMatrix(mWide, nWide, false, (i, j) => cVals[i * nWide + j]!);
+          const aWide = storeMatrix(mWide, k, transposeA, (i, p) => aVals[i * k + p]!);
+          const bWide = storeMatrix(k, nWide, transposeB, (p, j) => bVals[p * nWide + j]!);
           if (mode === "accumulate") {
             addon.matMulAccumulate(a, b, narrow, m, n, k, transposeA, transposeB);
             addon.matMulAccumulate(aWide, bWide, direct, mWide, nWide, k, transposeA, transposeB);
@@ -256,11 +257,6 @@ describe.skipIf(!registered.ok)("native matMul", () => {
     // sum, so the bits must be the same.
     const addon = nativeAddon()!;
     const padded = 24;
-    const store = (rows: number, cols: number, transposed: boolean, at: (i: number, j: number) => number) => {
-      const out = new Float32Array(rows * cols);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[transposed ? j * rows + i : i * cols + j] = at(i, j);
-      return out;
-    };
     const cases: [number, number, number][] = [[1024, 128, 8], [1000, 384, 16], [50, 77, 3], [61, 33, 1]];
     for (const [m, n, k] of cases) {
       for (const [transposeA, transposeB] of transposes) {
@@ -270,8 +266,8 @@ describe.skipIf(!registered.ok)("native matMul", () => {
           const cVals = Float32Array.from({ length: m * n }, () => Math.random() * 2 - 1);
           const bias = mode === "bias" ? Float32Array.from({ length: n }, () => Math.random() * 4 - 2) : null;
           const results = [k, padded].map((depth) => {
-            const a = store(m, depth, transposeA, (i, p) => (p < k ? aVals[i * k + p]! : 0));
-            const b = store(depth, n, transposeB, (p, j) => (p < k ? bVals[p * n + j]! : 0));
+            const a = storeMatrix(m, depth, transposeA, (i, p) => (p < k ? aVals[i * k + p]! : 0));
+            const b = storeMatrix(depth, n, transposeB, (p, j) => (p < k ? bVals[p * n + j]! : 0));
             const c = cVals.slice();
             if (mode === "accumulate") addon.matMulAccumulate(a, b, c, m, n, depth, transposeA, transposeB);
             else addon.matMul(a, b, c, 1, 1, 1, m, n, depth, transposeA, transposeB, bias, 0, 0, null);
