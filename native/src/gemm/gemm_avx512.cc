@@ -62,6 +62,11 @@ struct Avx512Kernel {
   }
 };
 
+// The first `count` of a vector's 16 lanes (none when count <= 0, all when >= 16).
+inline __mmask16 first_lanes(int count) {
+  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
+}
+
 // The narrow kernel (GemmKernel::narrow): C[m x n] (=, +=) A·B for n <= 16, B packed once into [k][16] (zero
 // lanes past n), A read in place. Per depth block of KC each element is micro()'s FMA chain (acc = a·b + acc
 // from zero, then + C), so the bits are those of the packed path.
@@ -69,7 +74,7 @@ struct Avx512Kernel {
 // A row-major (rows strided): one zmm per row of C, 16 rows at a time, A's values broadcast from memory.
 void narrow_rows(const llm2llm::GemmBlock& g, const float* bp) {
   constexpr int W = llm2llm::kNarrowWidth, R = 16, KC = Avx512Kernel::KC;
-  const __mmask16 lanes = static_cast<__mmask16>((1u << g.n) - 1);
+  const __mmask16 lanes = first_lanes(g.n);
   for (int i0 = 0; i0 < g.m; i0 += R) {
     const int rows = g.m - i0 < R ? g.m - i0 : R;
     const float* a = g.a + i0 * g.rsa;
@@ -109,10 +114,7 @@ void narrow_columns(const llm2llm::GemmBlock& g, const float* bp) {
   for (int i0 = 0; i0 < g.m; i0 += R) {
     const int rows = g.m - i0 < R ? g.m - i0 : R;
     __mmask16 row_mask[V];
-    for (int v = 0; v < V; ++v) {
-      const int valid = rows - 16 * v;
-      row_mask[v] = valid >= 16 ? static_cast<__mmask16>(0xFFFF) : valid <= 0 ? 0 : static_cast<__mmask16>((1u << valid) - 1);
-    }
+    for (int v = 0; v < V; ++v) row_mask[v] = first_lanes(rows - 16 * v);
     for (int pc = 0; pc < g.k; pc += KC) {
       const int kc = g.k - pc < KC ? g.k - pc : KC;
       __m512 acc[V][N];
@@ -192,10 +194,6 @@ inline void unpacked_tile(const llm2llm::GemmBlock& g, int i0, int rows, int j0,
       _mm512_mask_storeu_ps(row + 16, lanes1, acc[i][1]);
     }
   }
-}
-
-inline __mmask16 first_lanes(int count) {
-  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : count <= 0 ? 0 : static_cast<__mmask16>((1u << count) - 1);
 }
 
 // Row tiles outside, column tiles inside: each tile's 12 rows of C are written front to back (streams the hardware
