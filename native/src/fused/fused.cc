@@ -205,10 +205,8 @@ thread_local std::vector<float> transposed;
 
 const float* transpose_head(const float* x, ptrdiff_t row, int s, int d) {
   if (transposed.size() < static_cast<size_t>(s) * d) transposed.resize(static_cast<size_t>(s) * d);
-  float* t = transposed.data();
-  for (int j = 0; j < s; ++j)
-    for (int c = 0; c < d; ++c) t[static_cast<size_t>(c) * s + j] = x[j * row + c];
-  return t;
+  transpose(x, row, s, d, transposed.data());
+  return transposed.data();
 }
 
 }  // namespace

@@ -143,6 +143,11 @@ bool select_gemm_kernel(const char* isa) {
   return true;
 }
 
+void transpose(const float* x, ptrdiff_t row, int rows, int cols, float* out) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) out[static_cast<ptrdiff_t>(c) * rows + r] = x[r * row + c];
+}
+
 void gemm_on_this_thread(GemmBlock block) {
   const GemmKernel& kernel = current_gemm_kernel();
   if (block.csb == 1 && kernel.unpacked != nullptr) return kernel.unpacked(block);
@@ -234,8 +239,7 @@ void run_shallow(const BatchMatMul& p, const GemmKernel& kernel) {
   const float* b = p.b;
   if (p.transpose_b) {
     shallow_b.resize(static_cast<size_t>(p.k) * p.n);
-    for (int j = 0; j < p.n; ++j)
-      for (int q = 0; q < p.k; ++q) shallow_b[static_cast<size_t>(q) * p.n + j] = p.b[static_cast<size_t>(j) * p.k + q];
+    transpose(p.b, p.k, p.n, p.k, shallow_b.data());  // B stored [n, k]
     b = shallow_b.data();
   }
   run_by_rows({&p, &kernel, b, shallow_rows, 0}, kernel.mr);
@@ -248,9 +252,7 @@ void run_transposed(const BatchMatMul& p) {
   // is its n, which narrow_transposed does not take).
   std::vector<float>& ct = transposed_c;
   ct.resize(static_cast<size_t>(p.m) * p.n);
-  if (p.accumulate)
-    for (int i = 0; i < p.m; ++i)
-      for (int j = 0; j < p.n; ++j) ct[static_cast<ptrdiff_t>(j) * p.m + i] = p.c[static_cast<ptrdiff_t>(i) * p.n + j];
+  if (p.accumulate) transpose(p.c, p.n, p.m, p.n, ct.data());
   BatchMatMul t = p;
   t.a = p.b;
   t.b = p.a;
@@ -261,8 +263,7 @@ void run_transposed(const BatchMatMul& p) {
   t.c = ct.data();
   t.epilogue = Epilogue{};
   batch_matmul(t);
-  for (int i = 0; i < p.m; ++i)
-    for (int j = 0; j < p.n; ++j) p.c[static_cast<ptrdiff_t>(i) * p.n + j] = ct[static_cast<ptrdiff_t>(j) * p.m + i];
+  transpose(ct.data(), p.m, p.n, p.m, p.c);
   apply_epilogue(p.epilogue, p.c, p.n, p.m, 0, p.n);
 }
 

@@ -105,6 +105,10 @@ struct BatchMatMul {
 // Runs on the process-wide thread pool.
 void batch_matmul(const BatchMatMul& problem);
 
+// out[c * rows + r] = x[r * row + c] for r < rows, c < cols: a [rows x cols] matrix with rows `row` floats apart,
+// transposed into a dense [cols x rows] one.
+void transpose(const float* x, ptrdiff_t row, int rows, int cols, float* out);
+
 // One strided product on the calling thread with the current micro-kernel family: unpacked when B's rows are
 // contiguous (csb == 1) and the family has that kernel, else packed into this thread's buffers (pack_a / pack_b
 // of `block` are ignored). For fused kernels that split their own work across the pool and run small products
