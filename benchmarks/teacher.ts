@@ -1,13 +1,14 @@
 /**
  * `npm run bench -- teacher [--json] [--model teacher.gguf] [--prompts 16] [--max-tokens 128] [--threads T]
- *                          [--rounds 3] [--no-random-model] [--parallel 8] [--kv-heads 16] [--modes structured,free-text]
+ *                          [--rounds 3] [--no-random-model] [--parallel 16] [--kv-heads 16] [--modes structured,free-text]
  *                          [--no-sweep] [--no-vs-sequential] [--with-unshared]`
  *
  * 1. vs sequential (the headline, `speedup_vs_sequential`): on a memory-bound teacher — a ≥ 400 MB random
  *    Q4_0 llama written by the project's GGUF writer for the run (n_embd 2048, 16 blocks; --kv-heads 4 for
  *    grouped-query attention as 1B-class llamas have it), or --model — the
- *    project's teacher (N = --parallel sequences, shared prefix) against a plain loop of node-llama-cpp
- *    LlamaChatSession prompts on one sequence, same prompts, budget, sampling and grammar; completion
+ *    project's teacher (N = --parallel sequences, shared prefix; by default every prompt in one batch, up to 16)
+ *    against a plain loop of node-llama-cpp LlamaChatSession prompts on one sequence, same prompts, budget,
+ *    sampling and grammar; completion
  *    tokens/s of each, the prompt tokens each made llama.cpp evaluate, and what a prompt token and a decode
  *    step cost on the model now (benchmarks/teacher/vsSequential.ts), to say where the time goes. Also the
  *    teacher with prefix sharing off (--with-unshared), to show what sharing alone is worth at N sequences.
@@ -246,7 +247,9 @@ const teacherBenchmark: Benchmark<TeacherResult> = {
       seeds(promptCount).map((seed) => augmentationRequest(task, seed, { k: 1, structured, sampling, iteration: 0 }).request);
     const requests = { "free-text": build(false), structured: build(true) };
 
-    const parallelVs = positiveInt(args, "parallel", 8);
+    // Every prompt decodes in the same batch by default: on llama.cpp's CPU path a step's weight work hardly grows
+    // from 8 to 16 sequences (see the README); 16 bounds the KV cache a big --model needs.
+    const parallelVs = positiveInt(args, "parallel", Math.min(promptCount, 16));
     const modes = (option(args, "modes") ?? "structured,free-text").split(",").map((m) => m.trim());
     for (const mode of modes) if (mode !== "structured" && mode !== "free-text") throw new UsageError(`--modes: expected structured and/or free-text, got ${mode}`);
 
