@@ -11,7 +11,7 @@ import { nativeAddon } from "../src/backend/nativeKernels.js";
 import { UsageError } from "../src/errors.js";
 import { describeMachine, type Machine } from "./machine.js";
 import type { Benchmark } from "./main.js";
-import { chooseOpenblasKernel, ensurePythonModule, peerThreadCounts, runPeer, type OpenblasProbe } from "./peers.js";
+import { chooseOpenblasKernel, ensurePythonModule, medianOf, peerThreadCounts, runPeer, type OpenblasProbe } from "./peers.js";
 
 interface GemmRow {
   n: number;
@@ -85,11 +85,6 @@ function time(fn: () => void): { median: number; min: number; cpuMs: number } {
   const cpu = process.cpuUsage(cpu0);
   samples.sort((x, y) => x - y);
   return { median: samples[samples.length >> 1]!, min: samples[0]!, cpuMs: (cpu.user + cpu.system) / 1000 / samples.length };
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[sorted.length >> 1]!;
 }
 
 function randomMatrix(n: number): Float32Array {

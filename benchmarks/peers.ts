@@ -169,6 +169,13 @@ export function sgemmLimit(n: number, coretype: string | null): { n: number; gfl
   return { n, gflops: byThreads[String(threads)]!, threads, by_threads: byThreads };
 }
 
+/** The median (of an even count, the mean of the middle two: neither side of a ratio gets the better one). */
+export function medianOf(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const half = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+}
+
 /** 1, 2, ... up to the machine's cores: the thread counts a peer is measured at (its best is taken). */
 export function peerThreadCounts(): number[] {
   return Array.from({ length: Math.max(1, cpuFeatures().cores) }, (_, i) => i + 1);
