@@ -10,8 +10,8 @@
  *    against a plain loop of node-llama-cpp LlamaChatSession prompts on one sequence, same prompts, budget,
  *    sampling and grammar; completion tokens/s of each, the prompt tokens each made llama.cpp evaluate, and what
  *    a prompt token and a decode step cost on the model now (benchmarks/teacher/vsSequential.ts), to say where
- *    the time goes. Also the
- *    teacher with prefix sharing off (--with-unshared), to show what sharing alone is worth at N sequences.
+ *    the time goes. Also the teacher with prefix sharing off (--with-unshared), to show what sharing alone is
+ *    worth at N sequences.
  * 2. sweep: the local teacher's throughput with N = 1, 4, 8 parallel sequences in one context, on the same prompts
  *    (the paper's augmentation prompts for GSM8K-style seeds) and the same model, in one run: completion
  *    tokens/s and prompts/s, each as a ratio to N = 1; then the JSON-schema grammar's overhead (structured vs

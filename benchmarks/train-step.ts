@@ -135,6 +135,11 @@ function planConfig(name: string, config: PeerConfig, args: string[]): ConfigPla
   };
 }
 
+/** Training tokens per second at a step time of `msPerStep`, as the peer counts them. */
+function tokensPerSecond(plan: ConfigPlan, msPerStep: number): number {
+  return plan.tokensPerStep / (msPerStep / 1000);
+}
+
 /** The rounds' SGEMM limits as one: the median of each thread count, the best of those. */
 function medianLimit(limits: ReturnType<typeof sgemmLimit>[]): TrainStepResult["sgemm_limit"] {
   const byThreads = Object.fromEntries(Object.keys(limits[0]!.by_threads).map((t) => [t, round(medianOf(limits.map((l) => l.by_threads[t]!)))]));
@@ -244,7 +249,7 @@ const trainStep: Benchmark<TrainStepResult> = {
         const ours = await measure(config, plan.warmup, plan.steps);
         ourRounds.get(name)!.push(ours);
         const peers = torchRuns.get(name)!.filter((r) => r.round === roundNo);
-        log(`${name}: round ${roundNo}: ours ${round(plan.tokensPerStep / (ours.msMedian / 1000))} tokens/s, PyTorch ${peers.map((r) => `${r.tokens_per_s ?? "stopped"} (${r.threads} thread${r.threads === 1 ? "" : "s"})`).join(", ")}`);
+        log(`${name}: round ${roundNo}: ours ${round(tokensPerSecond(plan, ours.msMedian))} tokens/s, PyTorch ${peers.map((r) => `${r.tokens_per_s ?? "stopped"} (${r.threads} thread${r.threads === 1 ? "" : "s"})`).join(", ")}`);
       }
       limits.push(sgemmLimit(2048, kernel.coretype));
       log(`round ${roundNo}/${rounds}: SGEMM limit ${limits.at(-1)!.gflops} GFLOP/s at n = 2048`);
@@ -254,7 +259,7 @@ const trainStep: Benchmark<TrainStepResult> = {
 
     const results: TrainStepRow[] = [];
     for (const plan of plans) {
-      const { name, config, tokensPerStep } = plan;
+      const { name, config } = plan;
       const runs = torchRuns.get(name)!;
       // The peer's best thread count: the highest median over the rounds.
       const byThreads = peerThreads
@@ -264,7 +269,7 @@ const trainStep: Benchmark<TrainStepResult> = {
       const best = byThreads.reduce((x, y) => (y.tokens_per_s > x.tokens_per_s ? y : x));
       const ours = ourRounds.get(name)!;
       const msMedian = medianOf(ours.map((o) => o.msMedian));
-      const tokensPerS = tokensPerStep / (msMedian / 1000);
+      const tokensPerS = tokensPerSecond(plan, msMedian);
       const gflopPerStep = best.runs[0]!.gflop_per_step!;
 
       let purejs: number | null = null;
@@ -272,7 +277,7 @@ const trainStep: Benchmark<TrainStepResult> = {
         log(`${name}: tfjs pure JS, 1 warmup + ${plan.purejsSteps} timed steps ...`);
         useNativeKernels(false);
         try {
-          purejs = tokensPerStep / ((await measure(config, 1, plan.purejsSteps)).msMedian / 1000);
+          purejs = tokensPerSecond(plan, (await measure(config, 1, plan.purejsSteps)).msMedian);
         } finally {
           useNativeKernels(true);
         }
@@ -289,7 +294,7 @@ const trainStep: Benchmark<TrainStepResult> = {
         ratio: round(tokensPerS / best.tokens_per_s, 3),
         ratio_by_round: ours.map((o, i) => {
           const peer = Math.max(...runs.filter((r) => r.round === i + 1 && r.tokens_per_s !== null).map((r) => r.tokens_per_s!));
-          return round(tokensPerStep / (o.msMedian / 1000) / peer, 3);
+          return round(tokensPerSecond(plan, o.msMedian) / peer, 3);
         }),
         purejs_tokens_per_s: purejs === null ? null : round(purejs),
         ms_per_step_median: round(msMedian),
