@@ -58,7 +58,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       "weight-decay": { type: "number", default: d.weightDecay },
       "max-grad-norm": { type: "number", default: d.maxGradNorm, describe: "global gradient-norm clip (0: off)" },
       seed: { type: "number", default: d.seed },
-      targets: { type: "string", default: "q,k,v,o,gate,up,down", describe: "projections to adapt" },
+      targets: { type: "string", default: "q,k,v,o,gate,up,down", describe: "projections to adapt; on fused tensors (phi3) any of q,k,v adapts attn_qkv and gate or up adapts ffn_up, whole" },
       "init-adapter": { type: "string", describe: "start from this adapter's weights (resume)" },
       "loss-curve": { type: "string", describe: "loss curve JSON (default: <out>.loss.json)" },
       ...jsonOption,

@@ -85,6 +85,10 @@ const architectureKeys: Record<string, KnownType> = {
   "rope.scaling.type": "string",
   "rope.scaling.factor": "f32",
   "rope.scaling.original_context_length": "u32",
+  "rope.scaling.attn_factor": "f32",
+  "rope.freq_base_swa": "f32",
+  attn_logit_softcapping: "f32",
+  final_logit_softcapping: "f32",
 };
 
 function knownTypeOf(key: string): KnownType | undefined {

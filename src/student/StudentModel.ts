@@ -1,11 +1,14 @@
 /**
  * The student: a llama-family transformer in TensorFlow.js, built from a GGUF file, that computes what
- * llama.cpp computes for the same file (its build_llama / build_qwen2 / build_qwen3 graphs):
+ * llama.cpp computes for the same file (its llama, qwen2, qwen3, gemma2, gemma3 and phi3 graphs):
  *
- *   x = token_embd[tokens]
+ *   x = token_embd[tokens]                                                 (gemma: · √n_embd)
  *   for each block:  x += attn_output(attention(rope(q), rope(k), v))   q, k, v from attn_norm(x)
  *                    x += ffn_down(silu(ffn_gate(h)) · ffn_up(h))         h = ffn_norm(x)
- *   logits = output(output_norm(x))
+ *   logits = output(output_norm(x))                                        (gemma2: soft-capped)
+ *
+ * transformerBlock.ts has each architecture's variations of the block; sliding-window layers (gemma) get their own
+ * RoPE angles and mask.
  *
  * The base weights are frozen tensors; LoRA adapters come in as an argument of `forward`, so the model stays
  * a function of (tokens, adapters) and a trainer can take gradients with respect to the adapters alone.
@@ -16,9 +19,12 @@ import { releasePooledDeviceMemory } from "../backend/deviceMemory.js";
 import { UsageError } from "../errors.js";
 import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
-import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles, ropeAnglesOfRange } from "./layers.js";
+import { attentionBias, linear, type LoraContext, type LoraWeights, rmsNorm, ropeAngles, ropeAnglesOfRange } from "./layers.js";
 import { nativeTransformerBlock } from "./fused/block.js";
-import { disposeWeights, type GgufTensorSource, loadStudentWeights, type StudentWeights } from "./weights.js";
+import { softcap } from "./gemmaOps.js";
+import { slidingWindowBias } from "./slidingWindow.js";
+import { transformerBlock } from "./transformerBlock.js";
+import { disposeWeights, type GgufTensorSource, isFusedBlock, loadStudentWeights, type StudentWeights } from "./weights.js";
 
 export interface ForwardOptions {
   /** LoRA adapters by base tensor name ("blk.0.attn_q.weight"); absent: the base model. */
@@ -60,7 +66,9 @@ export class StudentModel {
   /** The output projection: hidden [B, T, E] (finalHidden's) → logits [B, T, V]. */
   logitsOf(hidden: tf.Tensor3D): tf.Tensor3D {
     const [b, t] = hidden.shape;
-    return linear(hidden, this.weights.output).reshape([b, t, this.config.nVocab]) as tf.Tensor3D;
+    const logits = linear(hidden, this.weights.output).reshape([b, t, this.config.nVocab]) as tf.Tensor3D;
+    const cap = this.config.finalLogitSoftcap;
+    return cap ? (softcap(logits, cap) as tf.Tensor3D) : logits;
   }
 
   /**
@@ -77,6 +85,12 @@ export class StudentModel {
       const cache = options.cache;
       if (mask && cache) throw new UsageError("forward: a padding mask together with a KV cache is not supported");
       const past = cache?.length ?? 0;
+      if (c.ropeShortFactorsContext !== undefined && past + t > c.ropeShortFactorsContext) {
+        throw new UsageError(
+          `${this.path}: ${past + t} positions; this model's RoPE factors hold ${c.ropeShortFactorsContext} ` +
+            "(llama.cpp switches to rope_factors_long beyond that context size, which the student does not implement)",
+        );
+      }
       const lora: LoraContext | undefined = options.lora && {
         weights: options.lora,
         dropout: options.loraDropout ?? 0,
@@ -90,37 +104,31 @@ export class StudentModel {
         (mask
           ? tf.relu(tf.sub(tf.cumsum(mask, 1), 1)).toInt()
           : tf.add(tf.range(past, past + t, 1, "int32").reshape([1, t]), tf.zeros([b, t], "int32"))) as tf.Tensor2D;
-      const angles =
-        mask || w.ropeFreqFactors
-          ? ropeAngles(positions(), c.nRot, c.ropeFreqBase, c.ropeFreqScale, w.ropeFreqFactors)
-          : ropeAnglesOfRange(b, t, past, c.nRot, c.ropeFreqBase, c.ropeFreqScale);
+      const anglesOf = (freqBase: number, freqScale: number) => {
+        const angles =
+          mask || w.ropeFreqFactors
+            ? ropeAngles(positions(), c.nRot, freqBase, freqScale, w.ropeFreqFactors)
+            : ropeAnglesOfRange(b, t, past, c.nRot, freqBase, freqScale);
+        const factor = c.ropeAttnFactor; // ggml_rope_ext's attn_factor multiplies cos and sin
+        return factor === undefined ? angles : { cos: tf.mul(angles.cos, factor), sin: tf.mul(angles.sin, factor) };
+      };
+      const angles = anglesOf(c.ropeFreqBase, c.ropeFreqScale);
       const bias = attentionBias(t, past, mask as tf.Tensor2D | undefined); // [B|1, 1, T, S]
+      const swa = c.slidingWindow;
+      const local = swa && { angles: anglesOf(swa.ropeFreqBase, swa.ropeFreqScale), bias: slidingWindowBias(t, past, swa.size, mask as tf.Tensor2D | undefined) };
 
       let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]
+      if (c.embeddingScale !== undefined) x = tf.mul(x, c.embeddingScale);
       w.blocks.forEach((block, layer) => {
         // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
-        const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
+        const fused =
+          options.training && !cache && !isFusedBlock(block) ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
         if (fused) {
           x = fused;
           return;
         }
-        // Attention
-        const h = rmsNorm(x, block.attnNorm, c.rmsEps); // [B, T, E]
-        let q = linear(h, block.attnQ, lora).reshape([b, t, c.nHead, c.headDimK]) as tf.Tensor4D; // [B, T, H, Dk]
-        let k = linear(h, block.attnK, lora).reshape([b, t, c.nHeadKv, c.headDimK]) as tf.Tensor4D; // [B, T, Hkv, Dk]
-        const v = linear(h, block.attnV, lora).reshape([b, t, c.nHeadKv, c.headDimV]) as tf.Tensor4D; // [B, T, Hkv, Dv]
-        if (block.attnQNorm && block.attnKNorm) {
-          q = rmsNorm(q, block.attnQNorm, c.rmsEps) as tf.Tensor4D; // qwen3: per head, before RoPE
-          k = rmsNorm(k, block.attnKNorm, c.rmsEps) as tf.Tensor4D;
-        }
-        q = rope(q, angles, c.nRot, c.ropeType);
-        k = rope(k, angles, c.nRot, c.ropeType);
-        const all = cache ? cache.append(layer, k, v) : { k, v }; // [B, S, Hkv, D]
-        const attended = attention(q, all.k, all.v, bias); // [B, T, H·Dv]
-        x = tf.add(x, linear(attended, block.attnOutput, lora));
-        // Feed-forward
-        const f = rmsNorm(x, block.ffnNorm, c.rmsEps);
-        x = tf.add(x, feedForward(f, block.ffnGate, block.ffnUp, block.ffnDown, lora));
+        const layerInputs = local && swa.layers[layer] ? local : { angles, bias };
+        x = transformerBlock(x, block, { config: c, layer, ...layerInputs, ...(cache ? { cache } : {}), ...(lora ? { lora } : {}) });
       });
       cache?.advance(t);
 

@@ -1,11 +1,12 @@
 /**
- * The student's hyper-parameters, read from GGUF metadata the way llama.cpp's llama-model.cpp reads them
- * (`<arch>.embedding_length`, `<arch>.attention.head_count`, ...), for the three architectures the tfjs
- * model implements. Anything else is refused by name.
+ * The student's hyper-parameters, read from GGUF metadata the way llama.cpp's llama-model.cpp (and its
+ * src/models/<arch>.cpp) reads them (`<arch>.embedding_length`, `<arch>.attention.head_count`, ...), for the
+ * architectures the tfjs model implements. Anything else is refused by name.
  */
 import { UnsupportedModelError } from "../errors.js";
+import { gemmaExtras, phi3Extras } from "./architectureExtras.js";
 
-export const supportedArchitectures = ["llama", "qwen2", "qwen3"] as const;
+export const supportedArchitectures = ["llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"] as const;
 export type Architecture = (typeof supportedArchitectures)[number];
 
 /**
@@ -48,8 +49,36 @@ export interface LlamaConfig {
   tiedOutput: boolean;
   /** qwen2: attn_q/k/v carry a bias. */
   qkvBias: boolean;
-  /** qwen3: RMSNorm over each head of q and k (attn_q_norm, attn_k_norm) before RoPE. */
+  /** qwen3, gemma3: RMSNorm over each head of q and k (attn_q_norm, attn_k_norm) before RoPE. */
   qkNorm: boolean;
+  /** RoPE's cos and sin are multiplied by this (`rope.scaling.attn_factor`, phi3's long-context models); absent: 1. */
+  ropeAttnFactor?: number;
+  /**
+   * phi3 with rope_factors_short / rope_factors_long: llama.cpp takes the short factors while the context is at most
+   * this many tokens (`rope.scaling.original_context_length`), so the student holds positions below it.
+   */
+  ropeShortFactorsContext?: number;
+  /** gemma2/gemma3: token embeddings are multiplied by this (√n_embd, in float32) before the first block. */
+  embeddingScale?: number;
+  /** gemma2/gemma3: the q·k scale where llama.cpp's f_attention_scale is not 1/√headDimK (the 27B models). */
+  attentionScale?: number;
+  /** gemma2: scores pass through cap·tanh(s / cap) before the mask (`attn_logit_softcapping`). */
+  attnLogitSoftcap?: number;
+  /** gemma2, and gemma3 when the file says: logits → cap·tanh(logits / cap) (`final_logit_softcapping`). */
+  finalLogitSoftcap?: number;
+  /** The gate's activation: SwiGLU's silu (absent) or gemma's GELU (tanh form). */
+  ffnActivation?: "silu" | "gelu";
+  /** gemma2/gemma3: the layers that attend to the last `size` positions only, and their own RoPE base and scale. */
+  slidingWindow?: SlidingWindow;
+}
+
+export interface SlidingWindow {
+  /** A query at position p sees keys at p − size < position ≤ p (llama.cpp's LLAMA_SWA_TYPE_STANDARD). */
+  size: number;
+  /** Per layer: true for a sliding-window layer. */
+  layers: readonly boolean[];
+  ropeFreqBase: number;
+  ropeFreqScale: number;
 }
 
 /** What the config needs from a GGUF file: node-llama-cpp's parsed metadata and the tensor table. */
@@ -84,11 +113,14 @@ export function configFromGguf(file: GgufModelDescription): LlamaConfig {
   const headDimK = get("attention.key_length", nEmbd / nHead);
   const tokenEmbd = file.tensors.find((t) => t.name === "token_embd.weight");
   if (!tokenEmbd) throw new UnsupportedModelError(file.path, "tensor token_embd.weight is missing");
-  const scalingType = field(metadata, `${arch}.rope.scaling.type`) ?? "none";
-  if (scalingType !== "none" && scalingType !== "linear") {
-    throw new UnsupportedModelError(file.path, `metadata ${arch}.rope.scaling.type "${String(scalingType)}": only none and linear are supported`);
+  // Absent, llama.cpp takes "linear" (and then a rope.scaling.factor if there is one).
+  const scalingType = field(metadata, `${arch}.rope.scaling.type`) ?? "linear";
+  // llama.cpp's longrope (phi3) scales positions as linear does; its per-frequency factors are tensors (weights.ts).
+  if (scalingType !== "none" && scalingType !== "linear" && scalingType !== "longrope") {
+    throw new UnsupportedModelError(file.path, `metadata ${arch}.rope.scaling.type "${String(scalingType)}": only none, linear and longrope are supported`);
   }
-  const scalingFactor = scalingType === "linear" ? get("rope.scaling.factor", 1) : 1;
+  const scalingFactor = scalingType === "none" ? 1 : get("rope.scaling.factor", 1);
+  const ropeAttnFactor = get("rope.scaling.attn_factor", 1);
 
   const config: LlamaConfig = {
     architecture: arch,
@@ -106,10 +138,15 @@ export function configFromGguf(file: GgufModelDescription): LlamaConfig {
     nRot: get("rope.dimension_count", headDimK),
     ropeFreqScale: scalingFactor > 0 ? 1 / scalingFactor : 1,
     ropeType: arch === "llama" ? "normal" : "neox",
-    tiedOutput: !file.tensors.some((t) => t.name === "output.weight"),
+    // gemma2's llama.cpp graph reads token_embd as the output even when the file has an output.weight.
+    tiedOutput: arch === "gemma2" || !file.tensors.some((t) => t.name === "output.weight"),
     qkvBias: arch === "qwen2",
-    qkNorm: arch === "qwen3",
+    qkNorm: arch === "qwen3" || arch === "gemma3",
+    ...(ropeAttnFactor !== 1 ? { ropeAttnFactor } : {}),
   };
+  const read = { path: file.path, get, field: (key: string) => field(metadata, `${arch}.${key}`) };
+  if (arch === "gemma2" || arch === "gemma3") Object.assign(config, gemmaExtras(arch, config, read));
+  if (arch === "phi3") Object.assign(config, phi3Extras(config, file.tensors, read));
   checkConsistent(file.path, config);
   return config;
 }

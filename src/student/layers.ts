@@ -190,11 +190,13 @@ export function attention(
   return nativeAttention(q, k, v, bias) ?? attentionComposed(q, k, v, bias);
 }
 
+/** `softcap` (gemma2): the scores pass through cap·tanh(s / cap) before the mask, as llama.cpp's build_attn_mha does. */
 export function attentionComposed(
   q: tf.Tensor4D, // [B, T, H, Dk]
   k: tf.Tensor4D, // [B, S, Hkv, Dk]
   v: tf.Tensor4D, // [B, S, Hkv, Dv]
   bias: tf.Tensor, // [B or 1, 1, T, S]
+  softcap?: number,
 ): tf.Tensor3D {
   const [b, t, h, dk] = q.shape;
   const [, s, hkv, dv] = v.shape;
@@ -202,7 +204,8 @@ export function attentionComposed(
   const qGrouped = q.transpose([0, 2, 1, 3]).reshape([b, hkv, g * t, dk]); // [B, Hkv, G·T, Dk]
   const kHeads = k.transpose([0, 2, 1, 3]); // [B, Hkv, S, Dk]
   const vHeads = v.transpose([0, 2, 1, 3]); // [B, Hkv, S, Dv]
-  const scores = tf.mul(tf.matMul(qGrouped, kHeads, false, true), 1 / Math.sqrt(dk)); // [B, Hkv, G·T, S]
+  let scores = tf.mul(tf.matMul(qGrouped, kHeads, false, true), 1 / Math.sqrt(dk)); // [B, Hkv, G·T, S]
+  if (softcap) scores = tf.mul(tf.tanh(tf.div(scores, softcap)), softcap);
   const masked = tf.add(scores.reshape([b, h, t, s]), bias); // [B, H, T, S]
   const weights = tf.softmax(masked).reshape([b, hkv, g * t, s]);
   const out = tf.matMul(weights, vHeads); // [B, Hkv, G·T, Dv]

@@ -27,15 +27,35 @@ export interface BlockWeights {
   ffnGate: Linear; // [F, E]
   ffnUp: Linear; // [F, E]
   ffnDown: Linear; // [E, F]
+  /** gemma2/gemma3: RMSNorm weights of the attention / feed-forward output, before its residual add. */
+  attnPostNorm?: tf.Tensor1D; // [E]
+  ffnPostNorm?: tf.Tensor1D; // [E]
+}
+
+/**
+ * phi3's block: q|k|v in one projection (attn_qkv, rows q then k then v) and gate|up in one (ffn_up [2F, E], the
+ * gate's rows first: llama.cpp's ggml_swiglu applies silu to the first half). LoRA adapts each fused matrix whole.
+ */
+export interface FusedBlockWeights {
+  attnNorm: tf.Tensor1D; // [E]
+  attnQkv: Linear; // [H·D + 2·Hkv·D, E]
+  attnOutput: Linear; // [E, H·D]
+  ffnNorm: tf.Tensor1D; // [E]
+  ffnUp: Linear; // [2F, E]
+  ffnDown: Linear; // [E, F]
+}
+
+export function isFusedBlock(block: BlockWeights | FusedBlockWeights): block is FusedBlockWeights {
+  return "attnQkv" in block;
 }
 
 export interface StudentWeights {
   tokenEmbd: tf.Tensor2D; // [V, E]
-  blocks: BlockWeights[];
+  blocks: (BlockWeights | FusedBlockWeights)[];
   outputNorm: tf.Tensor1D; // [E]
   /** The same tensor as tokenEmbd when the model ties them. */
   output: Linear; // [V, E]
-  /** llama-3 style per-frequency RoPE divisors (rope_freqs.weight), when the file has them. */
+  /** Per-frequency RoPE divisors, when the file has them: llama-3's rope_freqs.weight, phi3's rope_factors_short.weight. */
   ropeFreqFactors?: tf.Tensor1D; // [nRot/2]
 }
 
@@ -68,9 +88,21 @@ export async function loadStudentWeights(file: GgufTensorSource, c: LlamaConfig)
   try {
     const E = c.nEmbd;
     const tokenEmbd = (await read("token_embd.weight", [c.nVocab, E])) as tf.Tensor2D;
-    const blocks: BlockWeights[] = [];
+    const blocks: (BlockWeights | FusedBlockWeights)[] = [];
+    const gemma = c.architecture === "gemma2" || c.architecture === "gemma3";
     for (let i = 0; i < c.nLayer; i++) {
       const p = `blk.${i}`;
+      if (c.architecture === "phi3") {
+        blocks.push({
+          attnNorm: await vector(`${p}.attn_norm.weight`, E),
+          attnQkv: await matrix(`${p}.attn_qkv`, (c.nHead + 2 * c.nHeadKv) * c.headDimK, E),
+          attnOutput: await matrix(`${p}.attn_output`, E, c.nHead * c.headDimV),
+          ffnNorm: await vector(`${p}.ffn_norm.weight`, E),
+          ffnUp: await matrix(`${p}.ffn_up`, 2 * c.nFf, E),
+          ffnDown: await matrix(`${p}.ffn_down`, E, c.nFf),
+        });
+        continue;
+      }
       blocks.push({
         attnNorm: await vector(`${p}.attn_norm.weight`, E),
         attnQ: await matrix(`${p}.attn_q`, c.nHead * c.headDimK, E, c.qkvBias),
@@ -84,14 +116,19 @@ export async function loadStudentWeights(file: GgufTensorSource, c: LlamaConfig)
         ffnGate: await matrix(`${p}.ffn_gate`, c.nFf, E),
         ffnUp: await matrix(`${p}.ffn_up`, c.nFf, E),
         ffnDown: await matrix(`${p}.ffn_down`, E, c.nFf),
+        ...(gemma
+          ? { attnPostNorm: await vector(`${p}.post_attention_norm.weight`, E), ffnPostNorm: await vector(`${p}.post_ffw_norm.weight`, E) }
+          : {}),
       });
     }
     const outputNorm = await vector("output_norm.weight", E);
     const output: Linear = c.tiedOutput
       ? { name: "token_embd.weight", weight: tokenEmbd }
       : await matrix("output", c.nVocab, E);
-    const hasFreqFactors = file.tensors.some((t) => t.name === "rope_freqs.weight");
-    const ropeFreqFactors = hasFreqFactors ? await vector("rope_freqs.weight", c.nRot / 2) : undefined;
+    // phi3: the short factors, which llama.cpp takes up to rope.scaling.original_context_length (config.ts); gemma has none.
+    const factorsName = c.architecture === "phi3" ? "rope_factors_short.weight" : gemma ? undefined : "rope_freqs.weight";
+    const hasFreqFactors = file.tensors.some((t) => t.name === factorsName);
+    const ropeFreqFactors = hasFreqFactors ? await vector(factorsName!, c.nRot / 2) : undefined;
     return { tokenEmbd, blocks, outputNorm, output, ...(ropeFreqFactors ? { ropeFreqFactors } : {}) };
   } catch (error) {
     tf.dispose(created); // a half-loaded model frees what it made
@@ -99,9 +136,17 @@ export async function loadStudentWeights(file: GgufTensorSource, c: LlamaConfig)
   }
 }
 
-/** The Linear of blk.<layer>.<projection>, for LoRA code that walks the adaptable projections. */
+/**
+ * The Linear of blk.<layer>.<projection>, for LoRA code that walks the adaptable projections. In a fused block
+ * attn_q, attn_k and attn_v are all attn_qkv, and ffn_gate and ffn_up are both ffn_up.
+ */
 export function projectionOf(weights: StudentWeights, layer: number, projection: AdaptableProjection): Linear {
   const block = weights.blocks[layer]!;
+  if (isFusedBlock(block)) {
+    if (projection === "attn_output") return block.attnOutput;
+    if (projection === "ffn_down") return block.ffnDown;
+    return projection.startsWith("attn_") ? block.attnQkv : block.ffnUp;
+  }
   const byName: Record<AdaptableProjection, Linear> = {
     attn_q: block.attnQ,
     attn_k: block.attnK,
@@ -120,9 +165,9 @@ export function disposeWeights(weights: StudentWeights): void {
   if (weights.ropeFreqFactors) tensors.push(weights.ropeFreqFactors);
   for (const b of weights.blocks) {
     tensors.push(b.attnNorm, b.ffnNorm);
-    if (b.attnQNorm) tensors.push(b.attnQNorm);
-    if (b.attnKNorm) tensors.push(b.attnKNorm);
-    for (const l of [b.attnQ, b.attnK, b.attnV, b.attnOutput, b.ffnGate, b.ffnUp, b.ffnDown]) {
+    const linears = isFusedBlock(b) ? [b.attnQkv, b.attnOutput, b.ffnUp, b.ffnDown] : [b.attnQ, b.attnK, b.attnV, b.attnOutput, b.ffnGate, b.ffnUp, b.ffnDown];
+    if (!isFusedBlock(b)) for (const norm of [b.attnQNorm, b.attnKNorm, b.attnPostNorm, b.ffnPostNorm]) if (norm) tensors.push(norm);
+    for (const l of linears) {
       tensors.push(l.weight);
       if (l.bias) tensors.push(l.bias);
     }

@@ -1,7 +1,9 @@
 /**
  * Random-weight GGUF models for parity tests, written with the project's own GGUF writer: llama (grouped-query
- * attention), qwen2 (QKV bias) and qwen3 (q/k norm, key_length ≠ n_embd / n_head), in any tensor type, with a
- * real tokenizer copied from one of llama.cpp's vocab files.
+ * attention), qwen2 (QKV bias), qwen3 (q/k norm, key_length ≠ n_embd / n_head), gemma2 / gemma3 (embedding
+ * scale, post-norms, GELU, sliding-window layers with their own RoPE base, soft-caps) and phi3 (fused attn_qkv and
+ * ffn_up, partial RoPE with rope_factors and attn_factor), in any tensor type, with a real tokenizer copied from
+ * one of llama.cpp's vocab files.
  *
  * Why the weights have structure: parity asks for ≥ 99% argmax agreement, and llama.cpp rounds activations
  * (to Q8 for quantized weights, F16/BF16 for half weights) before each matmul. With i.i.d. random weights the
@@ -36,8 +38,10 @@ export interface RandomModelSpec {
   /** No output.weight: the output projection is token_embd. */
   tiedOutput?: boolean;
   seed?: number;
-  /** `<arch>.context_length`, the trained context. Default 2048. */
+  /** `<arch>.context_length`, the trained context. Default 2048 (phi3: 8192, with an original context of 4096). */
   contextLength?: number;
+  /** gemma2/gemma3: `attention.sliding_window`, shorter than the parity sequences so the window matters. Default 8. */
+  slidingWindow?: number;
 }
 
 /**
@@ -47,7 +51,8 @@ export interface RandomModelSpec {
  * norm, head size ≠ n_embd / n_head, SentencePiece (any tokenizer works for the weights; llama.cpp's vocab
  * files hold no Qwen one, and the smaller vocabulary keeps the suite fast). K-quant models tie the output
  * too: writing K-quants is the slowest step (about 1M weights/s), and a tied output still runs llama.cpp's
- * output matmul on the K-quant token_embd.
+ * output matmul on the K-quant token_embd. gemma2/gemma3 tie the output as Google's models do (gemma2's graph
+ * always does); phi3 uses the Phi-3 vocabulary and head size n_embd / n_head, which its graph requires.
  */
 export function paritySpec(architecture: Architecture, type: GgmlType, vocabDir: string): RandomModelSpec {
   const kQuant = (ggmlTypeTraits(type)?.blockSize ?? 1) >= 256;
@@ -61,6 +66,12 @@ export function paritySpec(architecture: Architecture, type: GgmlType, vocabDir:
       return { ...common, vocabPath: path.join(vocabDir, "ggml-vocab-gpt-2.gguf"), tiedOutput: true, seed: 2 };
     case "qwen3":
       return { ...common, vocabPath: spm, headDim: E / 2, seed: 3 };
+    case "gemma2":
+      return { ...common, vocabPath: spm, tiedOutput: true, seed: 4 };
+    case "gemma3":
+      return { ...common, vocabPath: spm, headDim: E / 2, tiedOutput: true, seed: 5 };
+    case "phi3":
+      return { ...common, vocabPath: path.join(vocabDir, "ggml-vocab-phi-3.gguf"), seed: 6 };
   }
 }
 
@@ -109,12 +120,20 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
   const F = spec.nFf ?? 4 * E;
   const random = gaussian(spec.seed ?? 1);
 
+  const gemma = arch === "gemma2" || arch === "gemma3";
+  const phi3 = arch === "phi3";
+  const nRot = phi3 ? (3 * D) / 4 : D; // phi3: partial RoPE, as Phi-4-mini
   const tensors: GgufTensorToWrite[] = [];
-  /** A JS row-major [rows][cols] matrix is ggml shape [cols, rows]. */
-  const matrix = (name: string, rows: number, cols: number, std: number) => {
-    const data = new Float32Array(rows * cols);
-    for (let i = 0; i < data.length; i++) data[i] = std * random();
-    tensors.push({ name, shape: [cols, rows], type, data });
+  /** A JS row-major [rows][cols] matrix is ggml shape [cols, rows]; `std` per block of rows (fused projections). */
+  const matrix = (name: string, rows: number | number[], cols: number, std: number | number[]) => {
+    const parts = typeof rows === "number" ? [rows] : rows;
+    const stds = typeof std === "number" ? parts.map(() => std) : std;
+    const data = new Float32Array(parts.reduce((a, r) => a + r, 0) * cols);
+    let i = 0;
+    parts.forEach((r, p) => {
+      for (const end = i + r * cols; i < end; i++) data[i] = stds[p]! * random();
+    });
+    tensors.push({ name, shape: [cols, data.length / cols], type, data });
     return data;
   };
   const vector = (name: string, n: number, mean: number, std: number) => {
@@ -128,20 +147,41 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
     const p = `blk.${l}`;
     vector(`${p}.attn_norm.weight`, E, 1, 0.1);
     // q·k / √D has a spread of a few units: attention is neither uniform nor one-hot.
-    matrix(`${p}.attn_q.weight`, H * D, E, 1.2 / Math.sqrt(E));
-    matrix(`${p}.attn_k.weight`, Hkv * D, E, 1.2 / Math.sqrt(E));
-    matrix(`${p}.attn_v.weight`, Hkv * D, E, 1 / Math.sqrt(E));
+    if (phi3) {
+      matrix(`${p}.attn_qkv.weight`, [H * D, Hkv * D, Hkv * D], E, [1.2 / Math.sqrt(E), 1.2 / Math.sqrt(E), 1 / Math.sqrt(E)]);
+    } else {
+      matrix(`${p}.attn_q.weight`, H * D, E, 1.2 / Math.sqrt(E));
+      matrix(`${p}.attn_k.weight`, Hkv * D, E, 1.2 / Math.sqrt(E));
+      matrix(`${p}.attn_v.weight`, Hkv * D, E, 1 / Math.sqrt(E));
+    }
     if (arch === "qwen2") for (const x of ["q", "k", "v"]) vector(`${p}.attn_${x}.bias`, (x === "q" ? H : Hkv) * D, 0, 0.2);
-    if (arch === "qwen3") {
+    if (arch === "qwen3" || arch === "gemma3") {
       vector(`${p}.attn_q_norm.weight`, D, 1.2, 0.1);
       vector(`${p}.attn_k_norm.weight`, D, 1.2, 0.1);
     }
     // Each block adds to the residual stream a part about half the embedding's size.
     matrix(`${p}.attn_output.weight`, E, H * D, 0.9 / Math.sqrt(H * D));
+    // gemma's stream starts at √E · token_embd (elements of size √E) and each post-norm sets the size of what a
+    // block adds: about half of it, as the other architectures' blocks add.
+    if (gemma) vector(`${p}.post_attention_norm.weight`, E, 0.5 * Math.sqrt(E), 0.05 * Math.sqrt(E));
     vector(`${p}.ffn_norm.weight`, E, 1, 0.1);
-    matrix(`${p}.ffn_gate.weight`, F, E, 1 / Math.sqrt(E));
-    matrix(`${p}.ffn_up.weight`, F, E, 1 / Math.sqrt(E));
+    if (phi3) {
+      matrix(`${p}.ffn_up.weight`, 2 * F, E, 1 / Math.sqrt(E)); // gate rows, then up rows
+    } else {
+      matrix(`${p}.ffn_gate.weight`, F, E, 1 / Math.sqrt(E));
+      matrix(`${p}.ffn_up.weight`, F, E, 1 / Math.sqrt(E));
+    }
     matrix(`${p}.ffn_down.weight`, E, F, 1.2 / Math.sqrt(F));
+    if (gemma) vector(`${p}.post_ffw_norm.weight`, E, 0.5 * Math.sqrt(E), 0.05 * Math.sqrt(E));
+  }
+  if (phi3) {
+    // Per-frequency divisors ≥ 1 (as Phi-3.5's); llama.cpp takes the short ones at contexts up to 4096.
+    const factors = (name: string, spread: number) => {
+      const data = Float32Array.from({ length: nRot / 2 }, () => 1 + spread * Math.abs(random()));
+      tensors.push({ name, shape: [nRot / 2], type: GgmlType.F32, data });
+    };
+    factors("rope_factors_long.weight", 8);
+    factors("rope_factors_short.weight", 0.5);
   }
   // Logits of unaligned tokens have a spread of about 1; the aligned one sits ≈ 10 above.
   vector("output_norm.weight", E, 1 / Math.sqrt(E), 0);
@@ -157,7 +197,7 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
   const metadata = [
     ggufMetadataEntry("general.architecture", arch),
     ggufMetadataEntry("general.name", `random ${arch} ${GgmlType[type]}`),
-    ggufMetadataEntry(`${arch}.context_length`, spec.contextLength ?? 2048),
+    ggufMetadataEntry(`${arch}.context_length`, spec.contextLength ?? (phi3 ? 8192 : 2048)),
     ggufMetadataEntry(`${arch}.embedding_length`, E),
     ggufMetadataEntry(`${arch}.block_count`, L),
     ggufMetadataEntry(`${arch}.feed_forward_length`, F),
@@ -168,8 +208,43 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
     ...(D !== E / H
       ? [ggufMetadataEntry(`${arch}.attention.key_length`, D), ggufMetadataEntry(`${arch}.attention.value_length`, D)]
       : []),
+    ...architectureMetadata(spec, nRot),
   ];
   return { metadata, tensors };
+}
+
+/**
+ * gemma: a window shorter than the test sequences, layer 0 sliding and layer 1 global (period 2), gemma3's local
+ * RoPE base apart from the global one, soft-caps small enough to bend the values. phi3: partial RoPE, the
+ * long-context attn_factor and original context, and a sliding window that llama.cpp ignores for phi3.
+ */
+function architectureMetadata(spec: Omit<RandomModelSpec, "vocabPath">, nRot: number): GgufMetadataEntry[] {
+  const arch = spec.architecture;
+  const window = spec.slidingWindow ?? 8;
+  switch (arch) {
+    case "gemma2":
+      return [
+        ggufMetadataEntry(`${arch}.attention.sliding_window`, window),
+        ggufMetadataEntry(`${arch}.attn_logit_softcapping`, 4),
+        ggufMetadataEntry(`${arch}.final_logit_softcapping`, 12),
+      ];
+    case "gemma3":
+      return [
+        ggufMetadataEntry(`${arch}.attention.sliding_window`, window),
+        ggufMetadataEntry(`${arch}.attention.sliding_window_pattern`, 2),
+        ggufMetadataEntry(`${arch}.rope.freq_base_swa`, 10000),
+        ggufMetadataEntry(`${arch}.final_logit_softcapping`, 12),
+      ];
+    case "phi3":
+      return [
+        ggufMetadataEntry(`${arch}.rope.dimension_count`, nRot),
+        ggufMetadataEntry(`${arch}.rope.scaling.attn_factor`, 1.19),
+        ggufMetadataEntry(`${arch}.rope.scaling.original_context_length`, 4096),
+        ggufMetadataEntry(`${arch}.attention.sliding_window`, window),
+      ];
+    default:
+      return [];
+  }
 }
 
 /** Seeded standard normal samples (mulberry32 + Box-Muller). */

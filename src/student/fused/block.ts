@@ -22,6 +22,8 @@ import type { BlockWeights } from "../weights.js";
 import { BufferPool } from "./bufferPool.js";
 import { activeFusedKernels, float32Values } from "./nativeFused.js";
 
+const nativeBlockArchitectures: readonly string[] = ["llama", "qwen2", "qwen3"];
+
 /** Activation buffers of the block ops, reused from step to step. */
 export const blockBuffers = new BufferPool();
 
@@ -53,6 +55,8 @@ export function nativeTransformerBlock(
   bias: tf.Tensor,
   lora: LoraContext | undefined,
 ): tf.Tensor3D | undefined {
+  // The op computes the llama / qwen2 / qwen3 block; gemma's post-norms, GELU and soft-caps, phi3's fused projections: the tfjs composition.
+  if (!nativeBlockArchitectures.includes(c.architecture)) return undefined;
   const addon = activeFusedKernels();
   if (!addon || x.dtype !== "float32" || x.size === 0) return undefined;
   if (lora && lora.training && lora.dropout > 0) return undefined;

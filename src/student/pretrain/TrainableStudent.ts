@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GgmlType, type GgufTensorToWrite } from "../../gguf/index.js";
 import type { Linear } from "../layers.js";
 import { StudentModel } from "../StudentModel.js";
-import type { GgufTensorSource, StudentWeights } from "../weights.js";
+import { type GgufTensorSource, isFusedBlock, type StudentWeights } from "../weights.js";
 import { llamaMetadata, llamaTensors, nestedMetadata, type LlamaShape, type ShapedTensor } from "./modelShape.js";
 import { registerFastSegmentSum } from "./segmentSumKernel.js";
 
@@ -79,6 +79,7 @@ function makeVariables(weights: StudentWeights): Map<string, tf.Variable> {
   else swapLinear(weights.output);
   weights.outputNorm = swap("output_norm.weight", weights.outputNorm);
   weights.blocks.forEach((block, i) => {
+    if (isFusedBlock(block)) throw new Error("full-parameter training builds llama models only (no fused projections)");
     block.attnNorm = swap(`blk.${i}.attn_norm.weight`, block.attnNorm);
     block.ffnNorm = swap(`blk.${i}.ffn_norm.weight`, block.ffnNorm);
     for (const linear of [block.attnQ, block.attnK, block.attnV, block.attnOutput, block.ffnGate, block.ffnUp, block.ffnDown]) swapLinear(linear);

@@ -72,8 +72,11 @@ export class LoraTrainer {
           const targets = tf.tensor2d(batch.targets, shape, "int32");
           const mask = tf.tensor2d(batch.mask, shape, "float32");
           // Divided by the whole step's completion tokens: accumulated gradients equal one big batch's.
-          // Natively, only the rows in the loss go through the output projection (fused/headCrossEntropy.ts).
-          const fused = nativeHeadCrossEntropy(hidden, this.model.weights.output, targets, mask, completionTokens);
+          // Natively, only the rows in the loss go through the output projection (fused/headCrossEntropy.ts),
+          // which has no logit soft-cap (gemma2): such a model takes logitsOf.
+          const fused = this.model.config.finalLogitSoftcap
+            ? undefined
+            : nativeHeadCrossEntropy(hidden, this.model.weights.output, targets, mask, completionTokens);
           return fused ?? maskedCrossEntropy(this.model.logitsOf(hidden), targets, mask, completionTokens);
         }, variables);
         const ordered = variables.map((v) => grads[v.name]!);

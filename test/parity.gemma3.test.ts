@@ -1,0 +1,4 @@
+/** tfjs student vs llama.cpp on random-weight gemma3 models in every supported tensor type (see helpers/randomModelParity.ts). */
+import { describeRandomModelParity } from "./helpers/randomModelParity.js";
+
+describeRandomModelParity("gemma3");
