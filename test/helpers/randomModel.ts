@@ -196,7 +196,9 @@ export function randomModelTensors(spec: Omit<RandomModelSpec, "vocabPath">, V: 
 
   const metadata = [
     ggufMetadataEntry("general.architecture", arch),
-    ggufMetadataEntry("general.name", `random ${arch} ${GgmlType[type]}`),
+    // llama.cpp gives Phi-3's special tokens attributes when the model's name holds "phi3" (llama-vocab.cpp), which
+    // fails on a vocabulary without them (the toy one): "Phi 3" does not match.
+    ggufMetadataEntry("general.name", `random ${phi3 ? "Phi 3" : arch} ${GgmlType[type]}`),
     ggufMetadataEntry(`${arch}.context_length`, spec.contextLength ?? (phi3 ? 8192 : 2048)),
     ggufMetadataEntry(`${arch}.embedding_length`, E),
     ggufMetadataEntry(`${arch}.block_count`, L),
