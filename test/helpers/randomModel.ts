@@ -42,6 +42,11 @@ export interface RandomModelSpec {
   contextLength?: number;
   /** gemma2/gemma3: `attention.sliding_window`, shorter than the parity sequences so the window matters. Default 8. */
   slidingWindow?: number;
+  /**
+   * gemma2/gemma3: `final_logit_softcapping`. Default 12, which bends the parity models' logits (about ±10); a model
+   * whose logits range wider (output_norm 1, for training) needs more, or the cap's flat tanh stalls the gradient.
+   */
+  finalLogitSoftcap?: number;
 }
 
 /**
@@ -228,14 +233,14 @@ function architectureMetadata(spec: Omit<RandomModelSpec, "vocabPath">, nRot: nu
       return [
         ggufMetadataEntry(`${arch}.attention.sliding_window`, window),
         ggufMetadataEntry(`${arch}.attn_logit_softcapping`, 4),
-        ggufMetadataEntry(`${arch}.final_logit_softcapping`, 12),
+        ggufMetadataEntry(`${arch}.final_logit_softcapping`, spec.finalLogitSoftcap ?? 12),
       ];
     case "gemma3":
       return [
         ggufMetadataEntry(`${arch}.attention.sliding_window`, window),
         ggufMetadataEntry(`${arch}.attention.sliding_window_pattern`, 2),
         ggufMetadataEntry(`${arch}.rope.freq_base_swa`, 10000),
-        ggufMetadataEntry(`${arch}.final_logit_softcapping`, 12),
+        ggufMetadataEntry(`${arch}.final_logit_softcapping`, spec.finalLogitSoftcap ?? 12),
       ];
     case "phi3":
       return [
