@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnsupportedModelError } from "../src/errors.js";
-import { configFromGguf } from "../src/student/config.js";
+import { type Architecture, configFromGguf } from "../src/student/config.js";
 import { generate, sampler } from "../src/student/generate.js";
 import { KvCache } from "../src/student/kvCache.js";
 import { rope, ropeAngles, ropeAnglesOfRange, type LoraPair } from "../src/student/layers.js";
@@ -16,7 +16,7 @@ import { randomModelSource } from "./helpers/randomModel.js";
 const nVocab = 96;
 const small = { nEmbd: 32, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 64 };
 
-async function smallModel(architecture: "llama" | "qwen2" | "qwen3", extra: object = {}): Promise<StudentModel> {
+async function smallModel(architecture: Architecture, extra: object = {}): Promise<StudentModel> {
   return StudentModel.fromGguf(randomModelSource({ architecture, ...small, ...extra, seed: 7 }, nVocab));
 }
 
@@ -43,7 +43,37 @@ describe("config from GGUF metadata", () => {
   it("refuses an unsupported architecture, naming it and the supported ones", () => {
     const metadata = { general: { architecture: "gpt2" }, gpt2: base };
     expect(() => configFromGguf({ path: "m.gguf", metadata, tensors })).toThrowError(UnsupportedModelError);
-    expect(() => configFromGguf({ path: "m.gguf", metadata, tensors })).toThrowError(/m\.gguf: architecture "gpt2".*llama, qwen2, qwen3/);
+    expect(() => configFromGguf({ path: "m.gguf", metadata, tensors })).toThrowError(/m\.gguf: architecture "gpt2".*llama, qwen2, qwen3, gemma2, gemma3, phi3/);
+  });
+
+  it("reads gemma3 as llama.cpp does: √E embedding scale, GELU, q/k norm, every 6th layer global, local RoPE base 10000", () => {
+    const gemma3 = { ...base, block_count: 7, rope: { freq_base: 1e6 }, attention: { ...base.attention, sliding_window: 512 } };
+    const c = configFromGguf({ path: "x.gguf", metadata: { general: { architecture: "gemma3" }, gemma3 }, tensors });
+    expect(c).toMatchObject({ embeddingScale: Math.fround(Math.sqrt(8)), ffnActivation: "gelu", qkNorm: true, ropeType: "neox", ropeFreqBase: 1e6 });
+    expect(c.slidingWindow).toEqual({ size: 512, layers: [true, true, true, true, true, false, true], ropeFreqBase: 10000, ropeFreqScale: 1 });
+    expect(c.finalLogitSoftcap).toBeUndefined(); // only when the file says
+    expect(c.attentionScale).toBeUndefined(); // 1/√key_length, what attention() does
+    const perLayer = { ...gemma3, block_count: 3, attention: { ...gemma3.attention, sliding_window_pattern: [false, true, true] } };
+    expect(configFromGguf({ path: "x.gguf", metadata: { general: { architecture: "gemma3" }, gemma3: perLayer }, tensors }).slidingWindow?.layers).toEqual([false, true, true]);
+    const noWindow = { ...base, attention: base.attention };
+    expect(configFromGguf({ path: "x.gguf", metadata: { general: { architecture: "gemma3" }, gemma3: noWindow }, tensors }).slidingWindow).toBeUndefined();
+  });
+
+  it("reads gemma2's defaults: window 4096 on every other layer, soft-caps 50 and 30, always a tied output", () => {
+    const gemma2 = { ...base, block_count: 4 };
+    const c = configFromGguf({ path: "x.gguf", metadata: { general: { architecture: "gemma2" }, gemma2 }, tensors: [...tensors, { name: "output.weight", shape: [8, 100] }] });
+    expect(c).toMatchObject({ attnLogitSoftcap: 50, finalLogitSoftcap: 30, tiedOutput: true, qkNorm: false });
+    expect(c.slidingWindow).toEqual({ size: 4096, layers: [true, false, true, false], ropeFreqBase: 10000, ropeFreqScale: 1 });
+  });
+
+  it("reads phi3: its window ignored (as llama.cpp does), rope factors held up to the original context", () => {
+    const phi3 = { ...base, attention: { ...base.attention, sliding_window: 2047 }, rope: { dimension_count: 2, scaling: { attn_factor: 1.19, original_context_length: 256 } } };
+    const factors = [{ name: "rope_factors_short.weight", shape: [1] }];
+    const c = configFromGguf({ path: "x.gguf", metadata: { general: { architecture: "phi3" }, phi3 }, tensors: [...tensors, ...factors] });
+    expect(c).toMatchObject({ nRot: 2, ropeAttnFactor: 1.19, ropeShortFactorsContext: 256, ropeType: "neox" });
+    expect(c.slidingWindow).toBeUndefined();
+    const wideHeads = { ...phi3, attention: { ...phi3.attention, key_length: 8, value_length: 8 } };
+    expect(() => configFromGguf({ path: "m.gguf", metadata: { general: { architecture: "phi3" }, phi3: wideHeads }, tensors })).toThrowError(/m\.gguf: phi3 with head sizes 8\/8/);
   });
 
   it("refuses a missing hyper-parameter, naming the key", () => {
@@ -79,11 +109,16 @@ describe("RoPE pairing", () => {
   });
 });
 
-describe.each(["llama", "qwen2", "qwen3"] as const)("StudentModel (%s, random weights)", (architecture) => {
+// gemma's sliding window (4) is shorter than the cache test's 10 tokens and the padding test's 6.
+describe.each(["llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"] as const)("StudentModel (%s, random weights)", (architecture) => {
   let model: StudentModel;
   const tokens = [5, 17, 3, 88, 42, 9, 61, 30, 2, 77];
+  const extra = {
+    ...(architecture === "qwen3" || architecture === "gemma3" ? { headDim: 16 } : {}),
+    ...(architecture === "gemma2" || architecture === "gemma3" ? { slidingWindow: 4 } : {}),
+  };
   beforeAll(async () => {
-    model = await smallModel(architecture, architecture === "qwen3" ? { headDim: 16 } : {});
+    model = await smallModel(architecture, extra);
   });
   afterAll(() => model?.dispose());
 
@@ -129,8 +164,10 @@ describe.each(["llama", "qwen2", "qwen3"] as const)("StudentModel (%s, random we
     let seed = 1;
     for (let layer = 0; layer < model.config.nLayer; layer++) {
       for (const p of adaptableProjections) {
-        const [nOut, nIn] = projectionOf(model.weights, layer, p).weight.shape;
-        lora.set(`blk.${layer}.${p}.weight`, { a: random([r, nIn], seed++), b: tf.zeros([nOut, r]) as tf.Tensor2D, scale: 2 });
+        const projection = projectionOf(model.weights, layer, p); // phi3: attn_q, _k and _v are one attn_qkv
+        if (lora.has(projection.name)) continue;
+        const [nOut, nIn] = projection.weight.shape;
+        lora.set(projection.name, { a: random([r, nIn], seed++), b: tf.zeros([nOut, r]) as tf.Tensor2D, scale: 2 });
       }
     }
     const base = model.forward([tokens]);
@@ -144,7 +181,7 @@ describe.each(["llama", "qwen2", "qwen3"] as const)("StudentModel (%s, random we
     const adapted = model.forward([tokens], { lora });
     expect(maxAbsDiff(base, adapted)).toBeGreaterThan(1e-2);
 
-    const source = randomModelSource({ architecture, ...small, ...(architecture === "qwen3" ? { headDim: 16 } : {}), seed: 7 }, nVocab);
+    const source = randomModelSource({ architecture, ...small, ...extra, seed: 7 }, nVocab);
     const readBase = source.readTensor;
     source.readTensor = async (name) => {
       const data = await readBase(name);
