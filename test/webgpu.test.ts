@@ -1,7 +1,7 @@
 /**
  * The student on the webgpu backend (tfjs-backend-webgpu on Dawn), here on SwiftShader, a CPU Vulkan driver
  * (test/helpers/webgpuSetup.ts): forward parity with llama.cpp (DESIGN.md §4 bounds) for random llama / qwen2 /
- * qwen3 models in F32 and Q8_0, KV-cache greedy generation equal to llama.cpp's, LoRA gradients equal to the
+ * qwen3 / gemma3 / phi3 models in F32 and Q8_0, KV-cache greedy generation equal to llama.cpp's, LoRA gradients equal to the
  * cpu backend's (dropout and the masked loss included), an overfit whose exported adapter llama.cpp runs to the
  * same logits and answers, a flat live tensor count over 100 steps, and GPU memory given back on dispose.
  * Small shapes throughout: SwiftShader runs a GPU's work on the CPU.
@@ -80,7 +80,7 @@ describe.skipIf(noWebGpu)("webgpu backend", () => {
 });
 
 describe.skipIf(noWebGpu)("webgpu parity with llama.cpp", () => {
-  const cases: [Architecture, GgmlType][] = (["llama", "qwen2", "qwen3"] as const).flatMap((a) => [
+  const cases: [Architecture, GgmlType][] = (["llama", "qwen2", "qwen3", "gemma3", "phi3"] as const).flatMap((a) => [
     [a, GgmlType.F32] as [Architecture, GgmlType],
     [a, GgmlType.Q8_0] as [Architecture, GgmlType],
   ]);
@@ -122,7 +122,8 @@ describe.skipIf(noWebGpu)("webgpu LoRA training", () => {
     line: seed,
   });
 
-  for (const architecture of ["llama", "qwen2", "qwen3"] as const) {
+  // gemma3: GELU, soft-cap (tanh) and sliding-window mask in the backward pass; phi3: the fused projections' splits.
+  for (const architecture of ["llama", "qwen2", "qwen3", "gemma3", "phi3"] as const) {
     it(`${architecture}: LoRA gradients (dropout, masked loss, padding) equal the cpu backend's`, async () => {
       const batch = makeBatch([example(1, 9), example(2, 6)]);
       const shape: [number, number] = [batch.batchSize, batch.length];
