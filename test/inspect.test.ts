@@ -7,7 +7,9 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { GgmlType } from "../src/gguf/index.js";
 import { repoRoot, skipWithout, tinyRandomLlama, vocabDir } from "./fixtures.js";
-import { rawGguf } from "./ggufRawFile.js";
+import { ggufString, rawGguf } from "./ggufRawFile.js";
+import { paritySpec, writeRandomModel } from "./helpers/randomModel.js";
+import { toyVocab } from "./loraModels.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "llm2llm-inspect-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +58,29 @@ describe.skipIf(skipWithout("fixtures"))("llm2llm inspect on the shared GGUF fil
     expect(run.stdout).toMatch(/architecture: +llama/);
     expect(run.stdout).toMatch(/tensors: +12: F16 ×9, F32 ×3/);
     expect(run.stdout).toMatch(/tokenizer: +llama, 32000 tokens, bos 1, eos 2/);
+  });
+});
+
+describe("llm2llm inspect: which architectures the student runs", () => {
+  for (const architecture of ["gemma3", "phi3"] as const) {
+    it(`${architecture}: the student runs it`, async () => {
+      const file = path.join(dir, `${architecture}.gguf`);
+      await writeRandomModel(file, { ...paritySpec(architecture, GgmlType.F32, vocabDir), vocabPath: toyVocab });
+      const text = await inspect(file);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`architecture: +${architecture}`));
+      expect(text.stdout).toMatch(new RegExp(`student: +the tfjs student runs ${architecture}\n`));
+      expect(JSON.parse((await inspect(file, "--json")).stdout)).toMatchObject({ architecture, studentArchitecture: true });
+    });
+  }
+
+  it("another architecture: teacher only, naming those the student runs", async () => {
+    const file = path.join(dir, "mamba.gguf");
+    writeFileSync(file, rawGguf({ kvs: [{ key: "general.architecture", type: 8, value: ggufString("mamba") }], tensors: [{ name: "a", dims: [32n, 1n], type: GgmlType.F32, offset: 0n }], data: Buffer.alloc(128) }));
+    const text = await inspect(file);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/student: +teacher only: the tfjs student runs llama, qwen2, qwen3, gemma2, gemma3, phi3/);
+    expect(JSON.parse((await inspect(file, "--json")).stdout)).toMatchObject({ architecture: "mamba", studentArchitecture: false });
   });
 });
 

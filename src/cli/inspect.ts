@@ -1,7 +1,11 @@
-/** `llm2llm inspect <model.gguf> [--json]`: architecture, parameters, tensor types, tokenizer and context of a GGUF. */
+/**
+ * `llm2llm inspect <model.gguf> [--json]`: architecture (and whether the tfjs student runs it), parameters, tensor
+ * types, tokenizer and context of a GGUF.
+ */
 import type { CommandModule } from "yargs";
 import { ggmlTypeName, openGguf, readableTensorTypes } from "../gguf/index.js";
 import { summarizeGguf, type GgufModelSummary } from "../gguf/modelSummary.js";
+import { supportedArchitectures } from "../student/config.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 interface InspectArgs {
@@ -16,10 +20,14 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     y.positional("model", { type: "string", demandOption: true, describe: "path to a .gguf file" }).options(jsonOption),
   handler: async (args) => {
     const summary = summarizeGguf(await openGguf(args.model));
-    if (args.json) return printJson(summary);
+    if (args.json) return printJson({ ...summary, studentArchitecture: studentRuns(summary.architecture) });
     say(false, describeSummary(summary));
   },
 };
+
+function studentRuns(architecture: string): boolean {
+  return (supportedArchitectures as readonly string[]).includes(architecture);
+}
 
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
@@ -41,6 +49,9 @@ function describeSummary(s: GgufModelSummary): string {
   } else {
     const types = Object.entries(s.tensorTypes).map(([type, count]) => `${type} ×${count}`).join(", ");
     lines.push(
+      studentRuns(s.architecture)
+        ? `student:       the tfjs student runs ${s.architecture}`
+        : `student:       teacher only: the tfjs student runs ${supportedArchitectures.join(", ")}`,
       `parameters:    ${formatCount(s.parameters)} (${s.parameters.toLocaleString("en-US")})`,
       `tensors:       ${s.tensorCount}: ${types}${s.fileType ? ` (file type ${s.fileType})` : ""}`,
     );

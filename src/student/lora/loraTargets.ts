@@ -1,7 +1,9 @@
 /**
  * Which projections carry a LoRA adapter, in the short names users type (q, k, v, o, gate, up, down) and
  * llama.cpp's tensor names they stand for (`blk.<i>.attn_q.weight` ...). The adapter GGUF names its tensors
- * `<base tensor name>.lora_a` / `.lora_b`, so these base names are the keys everywhere.
+ * `<base tensor name>.lora_a` / `.lora_b`, so these base names are the keys everywhere. A model with fused
+ * projections (phi3) has no attn_q/k/v or ffn_gate: q, k or v adapt its attn_qkv, gate or up its ffn_up
+ * (loraSites.ts), each fused matrix whole.
  */
 import { UsageError } from "../../errors.js";
 
