@@ -82,6 +82,24 @@ describe("config from GGUF metadata", () => {
   });
 });
 
+describe("phi3's RoPE factors", () => {
+  it("refuses positions past the original context, where llama.cpp would switch to rope_factors_long", async () => {
+    const source = randomModelSource({ architecture: "phi3", ...small, seed: 7 }, nVocab);
+    ((source.metadata as { phi3: { rope: { scaling: Record<string, number> } } }).phi3.rope.scaling).original_context_length = 8;
+    const model = await StudentModel.fromGguf(source);
+    try {
+      tf.dispose(model.forward([[1, 2, 3, 4, 5, 6, 7, 8]]));
+      expect(() => model.forward([[1, 2, 3, 4, 5, 6, 7, 8, 9]])).toThrowError(/9 positions; this model's RoPE factors hold 8 \(llama\.cpp switches to rope_factors_long/);
+      const cache = new KvCache(model.config.nLayer);
+      tf.dispose(model.forward([[1, 2, 3, 4, 5, 6, 7, 8]], { cache }));
+      expect(() => model.forward([[9]], { cache })).toThrowError(/9 positions/);
+      cache.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe("RoPE pairing", () => {
   it("rotates adjacent pairs (normal) or halves (neox) by pos · base^(-2i/n)", () => {
     const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 1, 4]); // one position, one head, Dh 4
