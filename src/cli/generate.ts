@@ -6,6 +6,7 @@
 import type { CommandModule } from "yargs";
 import { initBackend } from "../backend/tfjsBackend.js";
 import { UsageError } from "../errors.js";
+import { supportedArchitectures } from "../student/config.js";
 import { generateText, generationEngines, type GenerationEngine } from "../student/generateText.js";
 import { jsonOption, printJson, say } from "./output.js";
 
@@ -28,7 +29,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   describe: "continue a prompt with the tfjs student or llama.cpp (greedy unless --temperature)",
   builder: (y) =>
     y.options({
-      model: { type: "string", demandOption: true, describe: "model GGUF (llama, qwen2 or qwen3 for the tfjs engine)" },
+      model: { type: "string", demandOption: true, describe: `model GGUF (${supportedArchitectures.join(", ")} for the tfjs engine)` },
       prompt: { type: "string", demandOption: true, describe: "text to continue (BOS is added when the model asks for it)" },
       "max-tokens": { type: "number", default: 64, describe: "most tokens to generate" },
       temperature: { type: "number", describe: "sampling temperature (absent or 0: greedy)" },

@@ -7,6 +7,7 @@ import cliProgress from "cli-progress";
 import type { CommandModule } from "yargs";
 import { initBackend } from "../backend/tfjsBackend.js";
 import { UsageError } from "../errors.js";
+import { supportedArchitectures } from "../student/config.js";
 import { parseTargets } from "../student/lora/loraTargets.js";
 import { trainAdapterFile } from "../student/train/trainAdapterFile.js";
 import { readPromptCompletionJsonl } from "../student/train/trainingData.js";
@@ -43,7 +44,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   describe: "fine-tune a LoRA adapter on {prompt, completion} JSONL and write it as a GGUF adapter",
   builder: (y) =>
     y.options({
-      model: { type: "string", demandOption: true, describe: "base model GGUF (llama, qwen2, qwen3)" },
+      model: { type: "string", demandOption: true, describe: `base model GGUF (${supportedArchitectures.join(", ")})` },
       data: { type: "string", demandOption: true, describe: "training data: one {\"prompt\", \"completion\"} JSON object per line" },
       out: { type: "string", demandOption: true, describe: "adapter GGUF to write" },
       rank: { type: "number", default: d.lora.rank, describe: "LoRA rank r" },

@@ -20,7 +20,7 @@ export interface BlockWeights {
   attnK: Linear; // [Hkv·Dk, E]
   attnV: Linear; // [Hkv·Dv, E]
   attnOutput: Linear; // [E, H·Dv]
-  /** qwen3 only: RMSNorm weights over one head of q / k. */
+  /** qwen3, gemma3: RMSNorm weights over one head of q / k. */
   attnQNorm?: tf.Tensor1D; // [Dk]
   attnKNorm?: tf.Tensor1D; // [Dk]
   ffnNorm: tf.Tensor1D; // [E]
