@@ -18,6 +18,8 @@ import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
 import { attention, attentionBias, feedForward, linear, type LoraContext, type LoraWeights, rmsNorm, rope, ropeAngles, ropeAnglesOfRange } from "./layers.js";
 import { nativeTransformerBlock } from "./fused/block.js";
+import { type BaseWeightsRequest, resolveBaseWeights } from "./baseWeights.js";
+import { embeddingRows } from "./storedProduct.js";
 import { disposeWeights, type GgufTensorSource, loadStudentWeights, type StudentWeights } from "./weights.js";
 
 export interface ForwardOptions {
@@ -36,6 +38,8 @@ export interface ForwardOptions {
   attentionMask?: tf.Tensor2D | number[][];
   /** Keys/values of earlier positions: the new tokens continue them, and are appended. Not with a mask. */
   cache?: KvCache;
+  /** Training: recompute each block's activations in the backward instead of keeping them (native path). */
+  checkpoint?: boolean;
 }
 
 export class StudentModel {
@@ -46,10 +50,13 @@ export class StudentModel {
     readonly path: string,
   ) {}
 
-  /** Builds the model from an opened GGUF (src/gguf's openGguf): config from metadata, weights dequantized. */
-  static async fromGguf(file: GgufTensorSource): Promise<StudentModel> {
+  /**
+   * Builds the model from an opened GGUF (src/gguf's openGguf): config from metadata, then the weights, the
+   * matrices kept in their GGUF blocks or dequantized to float32 (baseWeights.ts; default: auto).
+   */
+  static async fromGguf(file: GgufTensorSource, options: { baseWeights?: BaseWeightsRequest } = {}): Promise<StudentModel> {
     const config = configFromGguf(file);
-    return new StudentModel(config, await loadStudentWeights(file, config), file.path);
+    return new StudentModel(config, await loadStudentWeights(file, config, resolveBaseWeights(options.baseWeights)), file.path);
   }
 
   /** Next-token logits at every position: tokens [B, T] → [B, T, V]. */
@@ -96,10 +103,10 @@ export class StudentModel {
           : ropeAnglesOfRange(b, t, past, c.nRot, c.ropeFreqBase, c.ropeFreqScale);
       const bias = attentionBias(t, past, mask as tf.Tensor2D | undefined); // [B|1, 1, T, S]
 
-      let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]
+      let x: tf.Tensor = embeddingRows(w.tokenEmbd, ids.reshape([-1]) as tf.Tensor1D).reshape([b, t, c.nEmbd]); // [B, T, E]
       w.blocks.forEach((block, layer) => {
         // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
-        const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
+        const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora, options.checkpoint) : undefined;
         if (fused) {
           x = fused;
           return;

@@ -18,6 +18,8 @@ import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 export interface LoraTrainerOptions extends AdamWOptions {
   /** Clip the global gradient norm to this; 0 turns clipping off. Default 1. */
   maxGradNorm?: number;
+  /** Gradient checkpointing: each block's activations are recomputed in the backward. Default false. */
+  checkpoint?: boolean;
 }
 
 export interface StepResult {
@@ -32,6 +34,7 @@ export interface StepResult {
 export class LoraTrainer {
   private readonly optimizer: AdamW;
   private readonly maxGradNorm: number;
+  private readonly checkpoint: boolean;
 
   constructor(
     private readonly model: StudentModel,
@@ -40,6 +43,7 @@ export class LoraTrainer {
   ) {
     this.optimizer = new AdamW(adapter.variables, options);
     this.maxGradNorm = options.maxGradNorm ?? 1;
+    this.checkpoint = options.checkpoint ?? false;
   }
 
   get stepsTaken(): number {
@@ -68,6 +72,7 @@ export class LoraTrainer {
             loraDropout: this.adapter.dropout,
             training: true,
             dropoutSeed: dropoutSeed + index,
+            checkpoint: this.checkpoint,
           }); // [B, T, E]
           const targets = tf.tensor2d(batch.targets, shape, "int32");
           const mask = tf.tensor2d(batch.mask, shape, "float32");
