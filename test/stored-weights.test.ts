@@ -8,64 +8,22 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { codecFor, decoderFor, GgmlType, ggmlTypeName, type GgufTensorToWrite } from "../src/gguf/index.js";
+import { GgmlType, ggmlTypeName } from "../src/gguf/index.js";
 import { nativeStoredTypes, StoredMatrix } from "../src/student/StoredMatrix.js";
 import { StudentModel } from "../src/student/StudentModel.js";
 import type { TokenizedExample } from "../src/student/train/trainingData.js";
 import { trainLora } from "../src/student/train/trainLora.js";
 import type { GgufTensorSource } from "../src/student/weights.js";
-import { ggmlReference } from "./helpers/ggmlReference.js";
 import { setUpNativeKernels } from "./helpers/nativeKernelSetup.js";
-import { randomModelTensors } from "./helpers/randomModel.js";
+import { storedModelSource } from "./helpers/storedModelSource.js";
 
 const { registered, optional } = await setUpNativeKernels("stored-weights");
-const reference = ggmlReference();
 const vocab = 96;
 const types = [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.F16, GgmlType.BF16];
 
-/** Quantized by llama.cpp where its library is at hand, else by this project's codec (undefined: neither). */
-function quantize(type: GgmlType, data: Float32Array, nPerRow: number): Uint8Array | undefined {
-  if (reference) return reference.quantize(type, data, nPerRow);
-  const codec = codecFor(type);
-  if (!codec) return undefined;
-  const out = new Uint8Array((data.length / codec.blockSize) * codec.typeSize);
-  codec.quantize(data, out);
-  return out;
-}
-
-/** A random llama whose matrices are `type` blocks: read as bytes (stored) or decoded by the project's decoder (f32). */
+/** A random llama whose matrices are `type` blocks (stored) or their float32 values (f32). */
 function storedSource(type: GgmlType, tiedOutput: boolean): GgufTensorSource | undefined {
-  const { metadata, tensors } = randomModelTensors({ architecture: "llama", type: GgmlType.F32, nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, tiedOutput, seed: 5 }, vocab);
-  const nested: Record<string, unknown> = {};
-  for (const entry of metadata) {
-    const parts = entry.key.split(".");
-    let node = nested;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts.at(-1)!] = entry.value;
-  }
-  const decoder = decoderFor(type)!;
-  const bytes = new Map<string, Uint8Array>();
-  const floats = new Map<string, Float32Array>();
-  const typeOf = (t: GgufTensorToWrite) => (t.shape.length === 2 ? type : GgmlType.F32);
-  for (const t of tensors) {
-    if (typeOf(t) === GgmlType.F32) {
-      floats.set(t.name, t.data);
-      continue;
-    }
-    const blocks = quantize(type, t.data, t.shape[0]!);
-    if (!blocks) return undefined;
-    bytes.set(t.name, blocks);
-    const decoded = new Float32Array(t.data.length);
-    decoder.dequantize(blocks, decoded);
-    floats.set(t.name, decoded);
-  }
-  return {
-    path: `memory:stored-${ggmlTypeName(type)}`,
-    metadata: nested,
-    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, type: typeOf(t) })),
-    readTensor: async (name) => floats.get(name)!.slice(),
-    readTensorBytes: async (name) => bytes.get(name)!,
-  };
+  return storedModelSource({ architecture: "llama", nEmbd: 256, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 512, tiedOutput, seed: 5 }, type, vocab);
 }
 
 const examples: TokenizedExample[] = Array.from({ length: 4 }, (_, i) => ({

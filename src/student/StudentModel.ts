@@ -103,7 +103,9 @@ export class StudentModel {
           : ropeAnglesOfRange(b, t, past, c.nRot, c.ropeFreqBase, c.ropeFreqScale);
       const bias = attentionBias(t, past, mask as tf.Tensor2D | undefined); // [B|1, 1, T, S]
 
-      let x: tf.Tensor = embeddingRows(w.tokenEmbd, ids.reshape([-1]) as tf.Tensor1D).reshape([b, t, c.nEmbd]); // [B, T, E]
+      // Stored (quantized) embedding rows are decoded on the host from the ids as numbers: a GPU tensor has no sync read.
+      const idValues = Array.isArray(tokens) ? tokens.flat() : undefined;
+      let x: tf.Tensor = embeddingRows(w.tokenEmbd, ids.reshape([-1]) as tf.Tensor1D, idValues).reshape([b, t, c.nEmbd]); // [B, T, E]
       w.blocks.forEach((block, layer) => {
         // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
         const fused = options.training && !cache ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora, options.checkpoint) : undefined;

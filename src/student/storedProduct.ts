@@ -87,9 +87,12 @@ function dequantizedLinear(x: tf.Tensor2D, w: StoredMatrix, bias?: tf.Tensor1D):
   return op(x) as tf.Tensor2D;
 }
 
-/** token_embd rows for ids: a gather from the float32 table, or the stored rows dequantized. */
-export function embeddingRows(table: tf.Tensor2D | StoredMatrix, ids: tf.Tensor1D): tf.Tensor2D {
+/**
+ * token_embd rows for ids: a gather from the float32 table, or the stored rows dequantized on the host (from
+ * `idValues` when given: on a GPU backend the ids tensor cannot be read synchronously).
+ */
+export function embeddingRows(table: tf.Tensor2D | StoredMatrix, ids: tf.Tensor1D, idValues?: readonly number[]): tf.Tensor2D {
   if (!(table instanceof StoredMatrix)) return tf.gather(table, ids) as tf.Tensor2D;
-  const rows = table.rowsOf(ids.dataSync() as Int32Array);
+  const rows = table.rowsOf(idValues ?? (ids.dataSync() as Int32Array));
   return tf.tensor2d(rows, [ids.size, table.cols], "float32");
 }

@@ -67,7 +67,8 @@ export class LoraTrainer {
       microBatches.forEach((batch, index) => {
         const { value, grads } = tf.variableGrads(() => {
           const shape: [number, number] = [batch.batchSize, batch.length];
-          const hidden = this.model.finalHidden(tf.tensor2d(batch.inputs, shape, "int32"), {
+          // The ids as numbers, not a tensor: a stored embedding decodes its rows on the host (no sync read on a GPU).
+          const hidden = this.model.finalHidden(rowsOf(batch.inputs, shape), {
             lora,
             loraDropout: this.adapter.dropout,
             training: true,
@@ -113,4 +114,9 @@ export class LoraTrainer {
     this.optimizer.dispose();
     blockBuffers.clear(); // the block ops' activation buffers, kept between steps
   }
+}
+
+/** A flat [B·T] id array as B rows of T. */
+function rowsOf(ids: ArrayLike<number>, [b, t]: [number, number]): number[][] {
+  return Array.from({ length: b }, (_, i) => Array.from({ length: t }, (_, j) => ids[i * t + j]!));
 }
