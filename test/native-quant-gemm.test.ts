@@ -122,6 +122,8 @@ function shapes(type: GgmlType): { m: number; wRows: number; wCols: number; tran
     { m: 37, wRows: 45, wCols: wide, transposeW: false },
     { m: 70, wRows: 8, wCols: wide, transposeW: false }, // k = 8: the float path's shallow route
     { m: 29, wRows: 261, wCols: blockSize(type) === 256 ? 512 : 320, transposeW: false },
+    // One 256-block wide: 2 threads split it at column 128, so slices start and end inside a block.
+    { m: 40, wRows: 300, wCols: blockSize(type) === 256 ? 256 : 96, transposeW: false },
   ];
 }
 
