@@ -41,13 +41,23 @@
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] },
         },
         {
+          # ggml block decoders: no FMA contraction, so every a*b - c rounds twice as in llama.cpp's
+          # dequantize_row_* (and as the TypeScript decoders compute it).
+          "target_name": "quant",
+          "type": "static_library",
+          "sources": ["src/quant/dequantize.cc"],
+          "cflags_cc": ["-ffp-contract=off"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"] },
+        },
+        {
           "target_name": "llm2llm_native",
-          "dependencies": ["gemm_avx512", "gemm_avx2", "fused_avx512", "fused_avx2"],
+          "dependencies": ["gemm_avx512", "gemm_avx2", "fused_avx512", "fused_avx2", "quant"],
           "defines": ["LLM2LLM_X86_KERNELS=1"],
           "sources": [
             "src/addon.cc", "src/thread_pool.cc",
             "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
             "src/fused/fused.cc", "src/fused/fused_generic.cc", "src/fused/fused_napi.cc",
+            "src/gemm/gemm_quant.cc", "src/quant/quant_napi.cc", "src/quant/map_file_napi.cc",
           ],
           "libraries": ["-lpthread"],
         },
@@ -55,11 +65,22 @@
     }, {
       "targets": [
         {
+          # ggml block decoders: no FMA contraction, so every a*b - c rounds twice as in llama.cpp's
+          # dequantize_row_* (and as the TypeScript decoders compute it).
+          "target_name": "quant",
+          "type": "static_library",
+          "sources": ["src/quant/dequantize.cc"],
+          "cflags_cc": ["-ffp-contract=off"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"] },
+        },
+        {
           "target_name": "llm2llm_native",
+          "dependencies": ["quant"],
           "sources": [
             "src/addon.cc", "src/thread_pool.cc",
             "src/gemm/gemm.cc", "src/gemm/gemm_generic.cc", "src/gemm/epilogue.cc", "src/gemm/matmul_napi.cc",
             "src/fused/fused.cc", "src/fused/fused_generic.cc", "src/fused/fused_napi.cc",
+            "src/gemm/gemm_quant.cc", "src/quant/quant_napi.cc", "src/quant/map_file_napi.cc",
           ],
           "libraries": ["-lpthread"],
         },

@@ -5,6 +5,7 @@
  * answers exactly as with one, and the adapter read back gives the same LoRA weights.
  */
 import * as tf from "@tensorflow/tfjs";
+import { float32Weight } from "../src/student/StoredMatrix.js";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLoraAdapter, writeLoraAdapter } from "../src/gguf/adapter.js";
@@ -34,9 +35,9 @@ let trained: TrainLoraResult;
 function baseTensors(m: StudentModel): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const add = (name: string, t: tf.Tensor | undefined) => t && out.set(name, (t.dataSync() as Float32Array).slice());
-  add("token_embd", m.weights.tokenEmbd);
+  add("token_embd", float32Weight(m.weights.tokenEmbd));
   add("output_norm", m.weights.outputNorm);
-  add("output", m.weights.output.weight);
+  add("output", float32Weight(m.weights.output.weight));
   m.weights.blocks.forEach((b, i) => {
     for (const [key, value] of Object.entries(b)) {
       if (value instanceof tf.Tensor) add(`blk.${i}.${key}`, value);

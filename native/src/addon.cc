@@ -16,6 +16,8 @@ namespace llm2llm {
 
 void register_matmul(napi_env env, napi_value exports);
 void register_fused(napi_env env, napi_value exports);
+void register_quant(napi_env env, napi_value exports);
+void register_map_file(napi_env env, napi_value exports);
 
 bool float32_arg(napi_env env, napi_value value, bool optional, const char* name, float** data, size_t* length) {
   napi_valuetype type;
@@ -111,6 +113,8 @@ napi_value Init(napi_env env, napi_value exports) {
   export_function(env, exports, "threads", Threads);
   register_matmul(env, exports);
   register_fused(env, exports);
+  register_quant(env, exports);
+  register_map_file(env, exports);
   return exports;
 }
 

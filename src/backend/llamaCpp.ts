@@ -6,6 +6,7 @@
  */
 import os from "node:os";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { nativeOutputWanted } from "./nativeOutput.js";
 
 let instance: Promise<Llama> | undefined;
 
@@ -13,12 +14,22 @@ export function getLlamaCpp(): Promise<Llama> {
   instance ??= getLlama({
     gpu: process.env.LLM2LLM_LLAMA_GPU === "false" ? false : "auto",
     build: process.env.LLM2LLM_LLAMA_BUILD === "auto" ? "auto" : "never",
-    logLevel: (process.env.LLM2LLM_LLAMA_LOG as LlamaLogLevel | undefined) ?? LlamaLogLevel.error,
+    logLevel: logLevel(),
     progressLogs: false,
     logger: logLlamaCpp,
     ...maxThreads(),
   });
   return instance;
+}
+
+/**
+ * Errors only (they come with a failure the project reports), warnings too when native output is asked for
+ * (`--verbose`, LLM2LLM_LOG=native); LLM2LLM_LLAMA_LOG names a level of its own. node-llama-cpp's own
+ * messages about binaries stay off (`progressLogs: false`).
+ */
+function logLevel(): LlamaLogLevel {
+  const named = process.env.LLM2LLM_LLAMA_LOG as LlamaLogLevel | undefined;
+  return named ?? (nativeOutputWanted() ? LlamaLogLevel.warn : LlamaLogLevel.error);
 }
 
 /**

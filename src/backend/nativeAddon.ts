@@ -89,6 +89,27 @@ export interface NativeAddon {
   ): void;
   /** The row-loop family of the fused kernels ("avx512", "avx2", "generic"): follows selectGemmIsa. */
   fusedIsa(): string;
+  // Quantized base weights (native/src/quant, native/src/gemm/gemm_quant.cc): W is a ggml weight of wRows rows of
+  // wCols values (ne0 = wCols) in its GGUF encoding, a Uint8Array of exactly wRows × row-bytes (any byteOffset).
+  /**
+   * transposeW: c[m, wRows] (= or +=) a[m, wCols] · Wᵀ (+ bias[wRows]); else c[m, wCols] (= or +=) a[m, wRows] · W.
+   * Bit for bit matMul / matMulAccumulate on the dequantized W (the GEMM packs its B panels from the blocks).
+   * bias only with accumulate = false. Throws TypeError / RangeError on a bad type, length or argument.
+   */
+  matMulQuantized(
+    a: Float32Array, w: Uint8Array, wType: number, wRows: number, wCols: number, c: Float32Array, m: number,
+    transposeW: boolean, accumulate: boolean, bias: Float32Array | null,
+  ): void;
+  /** out[i·wCols, (i+1)·wCols) = row rowIds[i] of W, dequantized as llama.cpp does (ids checked against wRows). */
+  dequantizeRows(w: Uint8Array, wType: number, wRows: number, wCols: number, rowIds: Int32Array, out: Float32Array): void;
+  /** The ggml type ids matMulQuantized and dequantizeRows take. */
+  quantizedTypes(): number[];
+  /**
+   * The whole file as an external ArrayBuffer over a read-only private mmap (unmapped when collected): file-backed
+   * pages, not a heap copy. READ ONLY: writing into it faults and kills the process. Throws an Error with the
+   * system's reason on failure, and "not supported" on platforms without mmap.
+   */
+  mapFile(path: string): ArrayBuffer;
   /** Total threads doing kernel work, the calling thread included. */
   setThreads(count: number): void;
   threads(): number;

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { UsageError } from "../errors.js";
 import { registerNativeKernels } from "./nativeKernels.js";
-import { probeWebGpu, type WebGpuAdapterInfo } from "./webgpuAdapter.js";
+import { installNavigatorGpu, probeWebGpu, type WebGpuAdapterInfo } from "./webgpuAdapter.js";
 
 export type BackendChoice = "gpu" | "webgpu" | "node" | "native" | "cpu";
 
@@ -105,6 +105,7 @@ async function tryWebGpu(forced: boolean): Promise<Attempt> {
     return { ok: false, reason: `${adapter.name} is a software adapter, slower than the CPU paths (LLM2LLM_BACKEND=webgpu forces it)` };
   }
   try {
+    await installNavigatorGpu();
     await import("@tensorflow/tfjs-backend-webgpu");
     if (!(await tf.setBackend("webgpu"))) return { ok: false, reason: `tfjs-backend-webgpu did not start on ${adapter.name}` };
     await tf.ready();

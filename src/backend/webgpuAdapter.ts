@@ -1,10 +1,20 @@
 /**
- * Finds the WebGPU adapter Dawn offers this process (npm `webgpu`: Dawn's prebuilt `dawn.node`), before
- * tfjs-backend-webgpu asks for the same one. Says what it is (vendor, architecture, Dawn backend) and whether
- * it is software (SwiftShader, llvmpipe/lavapipe, WARP): a software adapter is slower than this project's
- * native CPU kernels, so the backend choice never takes it unless LLM2LLM_BACKEND=webgpu forces it.
+ * Finds the WebGPU adapter Dawn offers (npm `webgpu`: Dawn's prebuilt `dawn.node`), before tfjs-backend-webgpu
+ * asks for the same one. Says what it is (vendor, architecture, Dawn backend) and whether it is software
+ * (SwiftShader, llvmpipe/lavapipe, WARP): a software adapter is slower than this project's native CPU kernels,
+ * so the backend choice never takes it unless LLM2LLM_BACKEND=webgpu forces it.
+ *
+ * The probe runs in a child process (webgpuProbeChild.mjs). Dawn and the Vulkan loader write their warnings
+ * from native code straight to file descriptor 2 ("Couldn't load Vulkan: libvulkan.so.1…" on every machine
+ * without a GPU), which no JavaScript-level patch of process.stderr can catch; redirecting fd 2 in this process
+ * would need native code and would also swallow whatever else wrote to stderr meanwhile, as Dawn's adapter
+ * request is asynchronous. A child's stdout and stderr are pipes the parent reads, whatever thread writes
+ * them, and cost ~0.1 s once per process. This process loads Dawn itself only when tfjs will use the adapter.
  */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type {} from "webgpu"; // the WebGPU types (GPU, GPUAdapter…) come with it
+import { showNativeOutput } from "./nativeOutput.js";
 
 export interface WebGpuAdapterInfo {
   vendor: string;
@@ -19,57 +29,98 @@ export interface WebGpuAdapterInfo {
   name: string;
 }
 
-export type WebGpuProbe = { ok: true; adapter: WebGpuAdapterInfo } | { ok: false; reason: string };
+/** `nativeOutput`: what Dawn (and the Vulkan loader) printed while looking, one entry a line. */
+export type WebGpuProbe = ({ ok: true; adapter: WebGpuAdapterInfo } | { ok: false; reason: string }) & { nativeOutput: string[] };
+
+/** What the child sends (webgpuProbeChild.mjs). */
+type ChildMessage =
+  | { kind: "adapter"; vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean }
+  | { kind: "no-adapter" }
+  | { kind: "load-failed"; code: string | null; message: string }
+  | { kind: "request-failed"; message: string };
+
+/** A GPU driver that hangs while enumerating adapters must not hang every command. */
+const probeTimeoutMs = 30_000;
 
 let probed: Promise<WebGpuProbe> | undefined;
 
-/** Looks for an adapter once per process (it installs `navigator.gpu` and Dawn's globals for tfjs-backend-webgpu). */
+/** Looks for an adapter once per process; Dawn's lines are shown only with `--verbose` / LLM2LLM_LOG=native. */
 export function probeWebGpu(): Promise<WebGpuProbe> {
-  probed ??= probe();
+  probed ??= probe().then((result) => {
+    showNativeOutput("dawn", result.nativeOutput);
+    return result;
+  });
   return probed;
 }
 
 async function probe(): Promise<WebGpuProbe> {
-  let dawn: { create(flags: string[]): GPU; globals: object };
-  try {
-    dawn = (await import("webgpu")) as unknown as typeof dawn;
-  } catch (error) {
-    const missing = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND";
-    return { ok: false, reason: missing ? "the npm package webgpu (Dawn) is not installed" : `Dawn (npm webgpu) failed to load: ${firstLine(error)}` };
+  const { message, nativeOutput, failure } = await runProbeChild();
+  if (!message) return { ok: false, reason: `the WebGPU probe failed: ${failure}`, nativeOutput };
+  switch (message.kind) {
+    case "load-failed": {
+      const missing = message.code === "ERR_MODULE_NOT_FOUND";
+      return { ok: false, reason: missing ? "the npm package webgpu (Dawn) is not installed" : `Dawn (npm webgpu) failed to load: ${firstLine(message.message)}`, nativeOutput };
+    }
+    case "request-failed":
+      return { ok: false, reason: `Dawn found no WebGPU adapter: ${firstLine(message.message)}`, nativeOutput };
+    case "no-adapter":
+      return { ok: false, reason: `Dawn found no WebGPU adapter on ${dawnBackend()} (no GPU driver: ${driverHint()})`, nativeOutput };
+    case "adapter":
+      return { ok: true, adapter: describeAdapter(message), nativeOutput };
   }
-  const gpu = installNavigatorGpu(dawn);
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-  } catch (error) {
-    return { ok: false, reason: `Dawn found no WebGPU adapter: ${firstLine(error)}` };
-  }
-  if (!adapter) {
-    return { ok: false, reason: `Dawn found no WebGPU adapter on ${dawnBackend()} (no GPU driver: ${driverHint()})` };
-  }
-  return { ok: true, adapter: describeAdapter(adapter) };
 }
 
-/** tfjs-backend-webgpu reads `navigator.gpu` and the GPU* constants (GPUBufferUsage…) from the global scope. */
-function installNavigatorGpu(dawn: { create(flags: string[]): GPU; globals: object }): GPU {
-  const existing = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (existing) return existing;
+interface ChildOutcome {
+  message?: ChildMessage;
+  nativeOutput: string[];
+  /** Why no message came (the child crashed, timed out or could not start). */
+  failure?: string;
+}
+
+/** Runs webgpuProbeChild.mjs with this process's environment (VK_ICD_FILENAMES, DAWNNODE_BACKEND…). */
+function runProbeChild(): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const script = fileURLToPath(new URL("./webgpuProbeChild.mjs", import.meta.url));
+    // execArgv: [] — the child is plain node, without the tsx loader or inspector flags of this process.
+    const child = fork(script, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: [], timeout: probeTimeoutMs });
+    let output = "";
+    let message: ChildMessage | undefined;
+    child.stdout!.on("data", (chunk) => (output += chunk));
+    child.stderr!.on("data", (chunk) => (output += chunk));
+    child.on("message", (m) => (message = m as ChildMessage));
+    const finish = (failure?: string) => resolve({ ...(message ? { message } : { failure: failure ?? "no answer" }), nativeOutput: lines(output) });
+    child.on("error", (error) => finish(firstLine(error)));
+    child.on("close", (code, signal) => {
+      if (signal === "SIGTERM" && !message) return finish(`no answer within ${probeTimeoutMs / 1000} s`);
+      finish(signal ? `the probe process was killed by ${signal}` : `the probe process exited with code ${code}`);
+    });
+  });
+}
+
+function lines(text: string): string[] {
+  return text.split("\n").map((line) => line.trimEnd()).filter((line) => line.length > 0);
+}
+
+/**
+ * Dawn in this process, once tfjs is to use the adapter the probe found: installs `navigator.gpu` and the GPU*
+ * constants (GPUBufferUsage…) tfjs-backend-webgpu reads from the global scope. With a working driver Dawn has
+ * nothing to warn about here; what it does print is the real use's, not the probe's.
+ */
+export async function installNavigatorGpu(): Promise<void> {
+  if ((globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) return;
+  const dawn = (await import("webgpu")) as unknown as { create(flags: string[]): GPU; globals: object };
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create([]);
   const navigator = (globalThis as { navigator?: object }).navigator;
   if (navigator) Object.defineProperty(navigator, "gpu", { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
-  return gpu;
 }
 
 const softwareNames = /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft basic render/i;
 
-function describeAdapter(adapter: GPUAdapter): WebGpuAdapterInfo {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  const fields = { vendor: info.vendor || "unknown vendor", architecture: info.architecture || "", device: info.device || "", description: info.description || "" };
-  const software =
-    info.isFallbackAdapter === true || legacyFallback === true || softwareNames.test(`${fields.architecture} ${fields.device} ${fields.description}`);
+function describeAdapter(found: Extract<ChildMessage, { kind: "adapter" }>): WebGpuAdapterInfo {
+  const fields = { vendor: found.vendor || "unknown vendor", architecture: found.architecture, device: found.device, description: found.description };
+  const software = found.isFallbackAdapter || softwareNames.test(`${fields.architecture} ${fields.device} ${fields.description}`);
   const backend = dawnBackend();
   const what = [fields.vendor, fields.architecture].filter(Boolean).join(" / ");
   const detail = [fields.description, backend, software ? "software" : "hardware"].filter(Boolean).join(", ");

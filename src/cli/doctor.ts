@@ -3,7 +3,7 @@ import type { CommandModule } from "yargs";
 import { cpuFeatures } from "../backend/cpuFeatures.js";
 import { getLlamaCpp } from "../backend/llamaCpp.js";
 import { initBackend } from "../backend/tfjsBackend.js";
-import { probeWebGpu } from "../backend/webgpuAdapter.js";
+import { probeWebGpu, type WebGpuAdapterInfo } from "../backend/webgpuAdapter.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 interface DoctorArgs {
@@ -22,6 +22,8 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
       `student:     ${report.student.choice}: ${report.student.description}`,
       ...report.student.skipped.map((s) => `             not ${s.choice}: ${s.reason}`),
       `webgpu:      ${report.webgpu.adapter ? `adapter ${report.webgpu.adapter.name}` : report.webgpu.reason}`,
+      // Dawn's own lines, captured by the probe (other commands show them only with --verbose).
+      ...report.webgpu.nativeOutput.map((line) => `             [dawn] ${line}`),
       `teacher:     llama.cpp ${report.teacher.gpu === false ? "on CPU" : `with ${report.teacher.gpu}`}` +
         (report.teacher.gpuDevices.length ? ` (${report.teacher.gpuDevices.join(", ")})` : ""),
       "",
@@ -36,7 +38,10 @@ export async function doctorReport() {
   const backend = await initBackend();
   // Looked for even when a backend ahead of webgpu was taken, so doctor always names the adapter.
   const webgpuProbe = await probeWebGpu();
-  const webgpu = webgpuProbe.ok ? { adapter: webgpuProbe.adapter } : { reason: webgpuProbe.reason };
+  const webgpu: { adapter?: WebGpuAdapterInfo; reason?: string; nativeOutput: string[] } = {
+    ...(webgpuProbe.ok ? { adapter: webgpuProbe.adapter } : { reason: webgpuProbe.reason }),
+    nativeOutput: webgpuProbe.nativeOutput,
+  };
   const llama = await getLlamaCpp();
   const gpuDevices = llama.gpu === false ? [] : await llama.getGpuDeviceNames();
   const advice: string[] = [];

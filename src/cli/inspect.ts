@@ -6,6 +6,7 @@ import type { CommandModule } from "yargs";
 import { ggmlTypeName, openGguf, readableTensorTypes } from "../gguf/index.js";
 import { summarizeGguf, type GgufModelSummary } from "../gguf/modelSummary.js";
 import { supportedArchitectures } from "../student/config.js";
+import { type BaseWeightsSummary, summarizeBaseWeights } from "../student/baseWeightsSummary.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 interface InspectArgs {
@@ -19,9 +20,11 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   builder: (y) =>
     y.positional("model", { type: "string", demandOption: true, describe: "path to a .gguf file" }).options(jsonOption),
   handler: async (args) => {
-    const summary = summarizeGguf(await openGguf(args.model));
-    if (args.json) return printJson({ ...summary, studentArchitecture: studentRuns(summary.architecture) });
-    say(false, describeSummary(summary));
+    const file = await openGguf(args.model);
+    const summary = summarizeGguf(file);
+    const baseWeights = summarizeBaseWeights(file.tensors);
+    if (args.json) return printJson({ ...summary, studentArchitecture: studentRuns(summary.architecture), studentBaseWeights: baseWeights });
+    say(false, `${describeSummary(summary)}${summary.vocabOnly ? "" : `\n${describeBaseWeights(baseWeights)}`}`);
   },
 };
 
@@ -78,4 +81,10 @@ function describeSummary(s: GgufModelSummary): string {
     lines.push("tokenizer:     none");
   }
   return lines.join("\n");
+}
+
+function describeBaseWeights(b: BaseWeightsSummary): string {
+  const gb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+  const types = b.types.map((t) => `${t.type} ${t.held}`).join(", ");
+  return `student:       base weights ${gb(b.storedBytes)} kept in their blocks (--base-weights stored), ${gb(b.float32Bytes)} as float32 (f32); ${types}`;
 }

@@ -1,6 +1,7 @@
 /** `llm2llm`: the command line. Errors a user caused print one clear line and exit non-zero. */
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { askForNativeOutput } from "../backend/nativeOutput.js";
 import { Llm2llmError } from "../errors.js";
 import { commands } from "./commands.js";
 
@@ -10,6 +11,10 @@ async function main(): Promise<void> {
     .strict()
     .demandCommand(1, "Name a command (see --help).")
     .recommendCommands()
+    .option("verbose", { type: "boolean", global: true, describe: "also show native libraries' own lines (Dawn, llama.cpp warnings) on stderr; as LLM2LLM_LOG=native" })
+    .middleware((argv) => {
+      if (argv.verbose) askForNativeOutput();
+    })
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error) => {

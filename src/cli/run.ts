@@ -12,7 +12,10 @@ import { createLoopParts, loadRunData } from "../pipeline/composeParts.js";
 import { percent } from "../pipeline/observer.js";
 import { planSummary } from "../pipeline/lengthPlan.js";
 import { measureRun, planFrom, planRun } from "../pipeline/planRun.js";
+import { memorySummary, planRunMemory } from "../pipeline/memoryCheck.js";
 import { probeRun } from "../pipeline/probe.js";
+import { describeMemoryPlan } from "../student/train/memoryPlan.js";
+import { memoryOptions } from "./memoryOptions.js";
 import { writeReport } from "../pipeline/report/index.js";
 import { planText, probeText } from "./planText.js";
 import { initBackend } from "../backend/tfjsBackend.js";
@@ -70,9 +73,13 @@ export const runCommand: CommandModule = {
         epochs: { type: "number", describe: "epochs per iteration" },
         batch: { type: "number", describe: "batch size" },
         "max-len": { type: "number", describe: "max tokens per training example (default: the longest seed example; longer ones are left out and counted)" },
+        ...memoryOptions,
       })
       .options(jsonOption),
   handler: async (args) => {
+    // Memory options change memory and time, never results: process settings, not run config keys.
+    process.env.LLM2LLM_BASE_WEIGHTS = String(args["base-weights"]);
+    process.env.LLM2LLM_CHECKPOINT = String(args.checkpoint);
     const config = await buildConfig(args as Record<string, unknown>);
     const json = Boolean(args.json);
     if (args["dry-run"]) return dryRun(config, json, Boolean(args.probe));
@@ -81,6 +88,7 @@ export const runCommand: CommandModule = {
     // The plan comes before any work: a run that cannot fit its data fails here, with the example and the numbers.
     const data = await loadRunData(config);
     const plan = await planRun(config, data);
+    const memory = await planRunMemory(config, plan);
     await run.create();
     await run.writeJson(run.configPath, config);
     await run.writeJson(path.join(run.root, "plan.json"), planSummary(plan));
@@ -88,7 +96,7 @@ export const runCommand: CommandModule = {
     const { seedSet, testSet, task } = data;
     const observer = json ? silentObserver : new TerminalObserver(config.iterations);
     const parts = createLoopParts(config, task, run, observer, plan);
-    say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}\n${planText(plan)}`);
+    say(json, `llm2llm run → ${run.root}: ${seedSet.length} seed examples, ${testSet.length} test examples, task ${task.name}\n${planText(plan)}\nmemory: ${describeMemoryPlan(memory)}`);
     say(json, `student backend: ${(await initBackend()).description}`);
     const history = await runLoop(config, run, parts, seedSet, testSet, observer).finally(() => observer.close());
     const report = await writeReport(run);
@@ -108,9 +116,15 @@ async function dryRun(config: RunConfig, json: boolean, probe: boolean): Promise
   const data = await loadRunData(config);
   const measured = await measureRun(config, data);
   const plan = planFrom(config, measured);
+  const memory = await planRunMemory(config, plan);
   const estimate = probe ? await probeRun(config, data, plan, measured.student) : undefined;
-  if (json) return printJson({ ...planSummary(plan), task: data.task.name, seed_examples: data.seedSet.length, test_examples: data.testSet.length, probe: estimate ?? null });
-  say(false, `llm2llm run --dry-run: task ${data.task.name}, ${data.seedSet.length} seed examples, ${data.testSet.length} test examples\n${planText(plan)}${estimate ? `\n${probeText(estimate)}` : ""}`);
+  if (json) {
+    return printJson({
+      ...planSummary(plan), ...memorySummary(memory), task: data.task.name, seed_examples: data.seedSet.length, test_examples: data.testSet.length, probe: estimate ?? null,
+    });
+  }
+  const memoryLine = `memory: ${describeMemoryPlan(memory)}`;
+  say(false, `llm2llm run --dry-run: task ${data.task.name}, ${data.seedSet.length} seed examples, ${data.testSet.length} test examples\n${planText(plan)}\n${memoryLine}${estimate ? `\n${probeText(estimate)}` : ""}`);
 }
 
 async function buildConfig(args: Record<string, unknown>): Promise<RunConfig> {

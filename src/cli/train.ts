@@ -13,6 +13,9 @@ import { trainAdapterFile } from "../student/train/trainAdapterFile.js";
 import { readPromptCompletionJsonl } from "../student/train/trainingData.js";
 import { defaultTrainLoraOptions, type LossPoint } from "../student/train/trainLora.js";
 import { writeFileAtomic } from "../util/atomicWrite.js";
+import type { BaseWeightsRequest } from "../student/baseWeights.js";
+import { type CheckpointRequest, describeMemoryPlan } from "../student/train/memoryPlan.js";
+import { memoryOptions } from "./memoryOptions.js";
 import { jsonOption, printJson, say } from "./output.js";
 
 interface TrainArgs {
@@ -34,6 +37,8 @@ interface TrainArgs {
   targets: string;
   "init-adapter"?: string;
   "loss-curve"?: string;
+  "base-weights": BaseWeightsRequest;
+  checkpoint: CheckpointRequest;
   json: boolean;
 }
 
@@ -62,6 +67,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       targets: { type: "string", default: "q,k,v,o,gate,up,down", describe: "projections to adapt; on fused tensors (phi3) any of q,k,v adapts attn_qkv and gate or up adapts ffn_up, whole" },
       "init-adapter": { type: "string", describe: "start from this adapter's weights (resume)" },
       "loss-curve": { type: "string", describe: "loss curve JSON (default: <out>.loss.json)" },
+      ...memoryOptions,
       ...jsonOption,
     }),
   handler: async (args) => {
@@ -105,6 +111,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           maxGradNorm: args["max-grad-norm"],
           seed: args.seed,
         },
+        baseWeights: args["base-weights"],
+        checkpoint: args.checkpoint,
         onStep,
       });
     } finally {
@@ -119,6 +127,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       `wrote ${s.adapter} (rank ${s.rank}, alpha ${s.alpha}, ${s.targets.join(",")})`,
       `${s.examples} examples${s.tooLong ? ` (${s.tooLong} longer than --max-len left out)` : ""}, ${s.steps} steps, loss ${s.firstLoss.toFixed(4)} → ${s.finalLoss.toFixed(4)}`,
       `${Math.round(s.tokensPerSecond)} tokens/s, ${s.seconds.toFixed(1)} s; loss curve: ${lossCurvePath}`,
+      `memory plan: ${describeMemoryPlan(s.memory)}`,
     ].join("\n"));
   },
 };

@@ -33,6 +33,8 @@ export interface GgufFile {
   tensor(name: string): GgufTensorInfo | undefined;
   /** Dequantized, row-major with ne[0] fastest: a ggml [n_in, n_out] weight reads as a JS [n_out][n_in] matrix. */
   readTensor(name: string): Promise<Float32Array>;
+  /** The tensor's bytes as the file stores them (its ggml blocks). */
+  readTensorBytes(name: string): Promise<Uint8Array>;
 }
 
 export async function openGguf(path: string): Promise<GgufFile> {
@@ -69,7 +71,30 @@ export async function openGguf(path: string): Promise<GgufFile> {
       if (!tensor) return Promise.reject(new UnsupportedModelError(path, `no tensor named "${name}" in this file`));
       return readTensorData(path, tensor);
     },
+    readTensorBytes: async (name) => {
+      const tensor = byName.get(name);
+      if (!tensor) throw new UnsupportedModelError(path, `no tensor named "${name}" in this file`);
+      const bytes = new Uint8Array(tensor.byteLength);
+      const handle = await open(path, "r");
+      try {
+        await readFully(path, tensor.name, handle, bytes, tensor.fileOffset);
+      } finally {
+        await handle.close();
+      }
+      return bytes;
+    },
   };
+}
+
+/** Fills `bytes` from `position` on (a read may return less than asked). */
+async function readFully(path: string, name: string, handle: Awaited<ReturnType<typeof open>>, bytes: Uint8Array, position: number): Promise<void> {
+  let filled = 0;
+  while (filled < bytes.length) {
+    const length = Math.min(bytes.length - filled, 1 << 30);
+    const { bytesRead } = await handle.read(bytes, filled, length, position + filled);
+    if (bytesRead === 0) throw new GgufFormatError(path, `tensor "${name}": the file ended at byte ${position + filled} (changed since it was opened?)`);
+    filled += bytesRead;
+  }
 }
 
 /** Read and decode this many bytes at a time, so a large tensor's raw bytes are never held whole. */
@@ -98,12 +123,7 @@ async function readTensorData(path: string, tensor: GgufTensorInfo): Promise<Flo
       const blocks = Math.min(blocksPerChunk, totalBlocks - block);
       const bytes = buffer.subarray(0, blocks * codec.typeSize);
       const position = tensor.fileOffset + block * codec.typeSize;
-      let filled = 0;
-      while (filled < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, position + filled);
-        if (bytesRead === 0) throw new GgufFormatError(path, `tensor "${tensor.name}": the file ended at byte ${position + filled} (changed since it was opened?)`);
-        filled += bytesRead;
-      }
+      await readFully(path, tensor.name, handle, bytes, position);
       codec.dequantize(bytes, out.subarray(block * codec.blockSize, (block + blocks) * codec.blockSize));
     }
   } finally {

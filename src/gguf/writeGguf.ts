@@ -23,6 +23,11 @@ export interface GgufTensorToWrite {
    * reads but does not write): written as they are, `data` is then not quantized.
    */
   blocks?: Uint8Array;
+  /**
+   * Makes the blocks when the tensor is written, for files too large to hold (a 7B model as float32 is 27 GB):
+   * `data` may then be empty.
+   */
+  produceBlocks?: () => Uint8Array;
 }
 
 export interface GgufToWrite {
@@ -90,8 +95,9 @@ function planTensor(tensor: GgufTensorToWrite, fail: (detail: string) => never):
   }
   if (tensor.shape.length < 1 || tensor.shape.length > maxTensorDims) fail(`${what}: expected 1 to ${maxTensorDims} dimensions, got ${tensor.shape.length}`);
   if (!tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 1)) fail(`${what}: every dimension must be a positive integer, got [${tensor.shape}]`);
-  if (!tensor.blocks && !codecFor(tensor.type)) fail(`${what}: writing ${ggmlTypeName(tensor.type)} is not supported (pass its quantized blocks)`);
-  if (tensor.data.length !== elementCount(tensor.shape)) {
+  const given = tensor.blocks ?? tensor.produceBlocks;
+  if (!given && !codecFor(tensor.type)) fail(`${what}: writing ${ggmlTypeName(tensor.type)} is not supported (pass its quantized blocks)`);
+  if (!tensor.produceBlocks && tensor.data.length !== elementCount(tensor.shape)) {
     fail(`${what}: shape [${tensor.shape}] holds ${elementCount(tensor.shape)} values but data has ${tensor.data.length}`);
   }
   const byteLength = tensorByteLength(tensor.shape, tensor.type);
@@ -104,6 +110,11 @@ function planTensor(tensor: GgufTensorToWrite, fail: (detail: string) => never):
 async function writeTensorData(handle: FileHandle, planned: PlannedTensor, position: number): Promise<void> {
   const { tensor, byteLength } = planned;
   if (tensor.blocks) return writeAt(handle, tensor.blocks, position);
+  if (tensor.produceBlocks) {
+    const blocks = tensor.produceBlocks();
+    if (blocks.length !== byteLength) throw new UsageError(`tensor "${tensor.name}": produced ${blocks.length} bytes of blocks, expected ${byteLength}`);
+    return writeAt(handle, blocks, position);
+  }
   const codec = codecFor(tensor.type)!;
   const rowValues = tensor.shape[0]!;
   const rowBytes = (rowValues / codec.blockSize) * codec.typeSize;

@@ -1,4 +1,5 @@
-export { runLoop, type IterationMetrics } from "./loop.js";
+export { runLoop } from "./loop.js";
+export type { IterationMetrics } from "./iterationMetrics.js";
 export type { LoopParts, TrainResult, AugmentResult } from "./loopParts.js";
 export { RunDirectory } from "./runDirectory.js";
 export { parseRunConfig, readRunConfigFile, changedKeys, runConfigSchema, type RunConfig } from "./runConfig.js";

@@ -1,6 +1,6 @@
 /** What the loop tells whoever watches it: the live view in a terminal, or nothing in tests. */
 import cliProgress from "cli-progress";
-import type { IterationMetrics } from "./loop.js";
+import type { IterationMetrics } from "./iterationMetrics.js";
 
 export interface LoopObserver {
   /** A stage of iteration t starts; `total` is the number of progress units when known. */

@@ -21,8 +21,10 @@ import { configFromGguf, type LlamaConfig } from "./config.js";
 import type { KvCache } from "./kvCache.js";
 import { attentionBias, linear, type LoraContext, type LoraWeights, rmsNorm, ropeAngles, ropeAnglesOfRange } from "./layers.js";
 import { nativeTransformerBlock } from "./fused/block.js";
+import { type BaseWeightsRequest, resolveBaseWeights } from "./baseWeights.js";
 import { softcap } from "./gemmaOps.js";
 import { slidingWindowBias } from "./slidingWindow.js";
+import { embeddingRows } from "./storedProduct.js";
 import { transformerBlock } from "./transformerBlock.js";
 import { disposeWeights, type GgufTensorSource, isFusedBlock, loadStudentWeights, type StudentWeights } from "./weights.js";
 
@@ -42,6 +44,8 @@ export interface ForwardOptions {
   attentionMask?: tf.Tensor2D | number[][];
   /** Keys/values of earlier positions: the new tokens continue them, and are appended. Not with a mask. */
   cache?: KvCache;
+  /** Training: recompute each block's activations in the backward instead of keeping them (native path). */
+  checkpoint?: boolean;
 }
 
 export class StudentModel {
@@ -52,10 +56,13 @@ export class StudentModel {
     readonly path: string,
   ) {}
 
-  /** Builds the model from an opened GGUF (src/gguf's openGguf): config from metadata, weights dequantized. */
-  static async fromGguf(file: GgufTensorSource): Promise<StudentModel> {
+  /**
+   * Builds the model from an opened GGUF (src/gguf's openGguf): config from metadata, then the weights, the
+   * matrices kept in their GGUF blocks or dequantized to float32 (baseWeights.ts; default: auto).
+   */
+  static async fromGguf(file: GgufTensorSource, options: { baseWeights?: BaseWeightsRequest } = {}): Promise<StudentModel> {
     const config = configFromGguf(file);
-    return new StudentModel(config, await loadStudentWeights(file, config), file.path);
+    return new StudentModel(config, await loadStudentWeights(file, config, resolveBaseWeights(options.baseWeights)), file.path);
   }
 
   /** Next-token logits at every position: tokens [B, T] → [B, T, V]. */
@@ -117,12 +124,16 @@ export class StudentModel {
       const swa = c.slidingWindow;
       const local = swa && { angles: anglesOf(swa.ropeFreqBase, swa.ropeFreqScale), bias: slidingWindowBias(t, past, swa.size, mask as tf.Tensor2D | undefined) };
 
-      let x: tf.Tensor = tf.gather(w.tokenEmbd, ids.reshape([-1])).reshape([b, t, c.nEmbd]); // [B, T, E]
+      // Stored (quantized) embedding rows are decoded on the host from the ids as numbers: a GPU tensor has no sync read.
+      const idValues = Array.isArray(tokens) ? tokens.flat() : undefined;
+      let x: tf.Tensor = embeddingRows(w.tokenEmbd, ids.reshape([-1]) as tf.Tensor1D, idValues).reshape([b, t, c.nEmbd]); // [B, T, E]
       if (c.embeddingScale !== undefined) x = tf.mul(x, c.embeddingScale);
       w.blocks.forEach((block, layer) => {
         // Training without a cache: the whole block as one native op when it can (src/student/fused/block.ts).
         const fused =
-          options.training && !cache && !isFusedBlock(block) ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora) : undefined;
+          options.training && !cache && !isFusedBlock(block)
+            ? nativeTransformerBlock(x as tf.Tensor3D, block, c, angles, bias, lora, options.checkpoint)
+            : undefined;
         if (fused) {
           x = fused;
           return;

@@ -14,12 +14,15 @@ import { nativeLoraLinear } from "./fused/loraLinear.js";
 import { nativeRmsNorm } from "./fused/rmsNorm.js";
 import { nativeRope } from "./fused/rope.js";
 import { nativeSwiglu } from "./fused/swiglu.js";
+import { StoredMatrix } from "./StoredMatrix.js";
+import { storedLinear } from "./storedProduct.js";
 
 /** A frozen base projection as stored in the GGUF: weight [n_out, n_in] (ggml [n_in, n_out]), optional bias. */
 export interface Linear {
   /** The GGUF tensor name, e.g. "blk.0.attn_q.weight": the key of its LoRA adapter. */
   name: string;
-  weight: tf.Tensor2D; // [n_out, n_in]
+  /** float32, or the GGUF's own blocks (StoredMatrix: products in storedProduct.ts). */
+  weight: tf.Tensor2D | StoredMatrix; // [n_out, n_in]
   bias?: tf.Tensor1D; // [n_out]
 }
 
@@ -54,8 +57,12 @@ export function linear(x: tf.Tensor, proj: Linear, lora?: LoraContext): tf.Tenso
     const fused = nativeLoraLinear(x2 as tf.Tensor2D, proj.weight, proj.bias, adapter.a, adapter.b, adapter.scale);
     if (fused) return fused.reshape(outShape);
   }
-  let y: tf.Tensor = tf.matMul(x2, proj.weight, false, true); // [N, n_out]
-  if (proj.bias) y = tf.add(y, proj.bias);
+  let y: tf.Tensor; // [N, n_out]
+  if (proj.weight instanceof StoredMatrix) y = storedLinear(x2 as tf.Tensor2D, proj.weight, proj.bias);
+  else {
+    y = tf.matMul(x2, proj.weight, false, true);
+    if (proj.bias) y = tf.add(y, proj.bias);
+  }
   if (adapter && lora) {
     const dropped =
       lora.training && lora.dropout > 0 ? tf.dropout(x2, lora.dropout, undefined, seedFor(lora.dropoutSeed, proj.name)) : x2;

@@ -154,6 +154,8 @@ void gemm_on_this_thread(GemmBlock block) {
   run_with_thread_buffers(kernel, block);
 }
 
+void gemm_packed_on_this_thread(GemmBlock block) { run_with_thread_buffers(current_gemm_kernel(), block); }
+
 namespace {
 
 // Products with one side only a few wide: LoRA's x·Aᵀ, dOut·B and their gradients at rank 8 or 16, with

@@ -11,7 +11,20 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../quant/dequantize.h"
+
 namespace llm2llm {
+
+// B of a GemmBlock read from a ggml-quantized weight W (rows of `row_bytes` bytes; quant/dequantize.h) instead of a
+// float pointer: B(p, j) = W[j0 + j, p0 + p] when `transposed` (the forward x·Wᵀ), else W[p0 + p, j0 + j] (dy·W).
+// The packed panels hold exactly the floats pack_b would copy from the dequantized W.
+struct QuantizedB {
+  const uint8_t* data;
+  int type;
+  size_t row_bytes;
+  bool transposed;
+  int p0, j0;  // where the block's B(0, 0) lies in W's coordinates
+};
 
 // One block of work for a micro-kernel family: C(i, j) = sum_p A(i, p) * B(p, j), i < m, j < n,
 // where A(i, p) = a[i * rsa + p * csa], B(p, j) = b[p * rsb + j * csb], C(i, j) = c[i * ldc + j].
@@ -26,6 +39,7 @@ struct GemmBlock {
   float* pack_a;  // >= packed_a_capacity_rows(mc, kc) * kc floats, 64-byte aligned
   float* pack_b;  // >= kc * nc floats, 64-byte aligned
   bool accumulate = false;  // C += A·B instead of C = A·B
+  const QuantizedB* quantized_b = nullptr;  // when set, B comes from it (b, rsb, csb unused); `run` only
 };
 
 // A micro-kernel family compiled for one instruction set (gemm_avx512.cc, gemm_avx2.cc, gemm_generic.cc).
@@ -114,5 +128,8 @@ void transpose(const float* x, ptrdiff_t row, int rows, int cols, float* out);
 // of `block` are ignored). For fused kernels that split their own work across the pool and run small products
 // inside each task. m, n, k >= 1.
 void gemm_on_this_thread(GemmBlock block);
+// The packed kernel (`run`) of the current family on the calling thread, with this thread's packing buffers: the only
+// path that takes a quantized B.
+void gemm_packed_on_this_thread(GemmBlock block);
 
 }  // namespace llm2llm

@@ -90,6 +90,36 @@ void pack_b(const float* b, ptrdiff_t rsb, ptrdiff_t csb, int kc, int nc, float*
   }
 }
 
+// Packs depth [pc, pc + kc) x columns [jc, jc + nc) of a quantized B into pack_b's layout with the same values
+// pack_b would copy from the dequantized matrix. Each W row segment is decoded into a small buffer first:
+//  - transposed (B(p, j) = W[j, p]): the NR rows of W behind one panel, decoded side by side, then pack_b's
+//    transposed path does the rest (its zero padding included);
+//  - not transposed (B(p, j) = W[p, j]): one row of W per depth step, dealt out to the panels as pack_b's
+//    row-major path does.
+template <class K>
+void pack_b_quantized(const llm2llm::QuantizedB& q, int pc, int jc, int kc, int nc, float* dst) {
+  constexpr int NR = K::NR;
+  constexpr int kRowsFloats = NR * K::KC > K::NC ? NR * K::KC : K::NC;
+  alignas(64) float rows[kRowsFloats];
+  if (q.transposed) {
+    for (int jr = 0; jr < nc; jr += NR) {
+      const int nr = min_int(NR, nc - jr);
+      const uint8_t* w = q.data + static_cast<size_t>(q.j0 + jc + jr) * q.row_bytes;
+      for (int j = 0; j < nr; ++j) llm2llm::dequantize_range(q.type, w + j * q.row_bytes, q.p0 + pc, kc, rows + j * kc);
+      pack_b<K>(rows, 1, kc, kc, nr, dst + jr * kc);
+    }
+    return;
+  }
+  const int full = nc / NR * NR;
+  for (int p = 0; p < kc; ++p) {
+    llm2llm::dequantize_range(q.type, q.data + static_cast<size_t>(q.p0 + pc + p) * q.row_bytes, q.j0 + jc, nc, rows);
+    for (int jr = 0; jr < full; jr += NR)
+      for (int j = 0; j < NR; ++j) dst[jr * kc + p * NR + j] = rows[jr + j];
+    if (full < nc)
+      for (int j = 0; j < NR; ++j) dst[full * kc + p * NR + j] = j < nc - full ? rows[full + j] : 0.0f;
+  }
+}
+
 // C[mc x nc] (+)= packed A block · packed B block. Partial tiles at the right and bottom edges go
 // through a small buffer, so the micro-kernel always works on a full MR x NR tile.
 template <class K>
@@ -137,7 +167,8 @@ void run_block(const llm2llm::GemmBlock& g) {
         for (int ic = 0; ic < rows; ic += K::MC) pack_a<K>(a + ic * g.rsa, g.rsa, g.csa, min_int(K::MC, rows - ic), kc, g.pack_a + ic * kc);
       for (int jc = 0; jc < g.n; jc += K::NC) {
         const int nc = min_int(K::NC, g.n - jc);
-        pack_b<K>(g.b + pc * g.rsb + jc * g.csb, g.rsb, g.csb, kc, nc, g.pack_b);
+        if (g.quantized_b != nullptr) pack_b_quantized<K>(*g.quantized_b, pc, jc, kc, nc, g.pack_b);
+        else pack_b<K>(g.b + pc * g.rsb + jc * g.csb, g.rsb, g.csb, kc, nc, g.pack_b);
         for (int ic = 0; ic < rows; ic += K::MC) {
           const int mc = min_int(K::MC, rows - ic);
           if (one_column_block) pack_a<K>(a + ic * g.rsa, g.rsa, g.csa, mc, kc, g.pack_a);

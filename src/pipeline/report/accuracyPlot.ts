@@ -1,7 +1,7 @@
 /** The accuracy-per-iteration plot: a vega-lite spec rendered to SVG in Node (no browser, works offline). */
 import * as vega from "vega";
 import * as vegaLite from "vega-lite";
-import type { IterationMetrics } from "../loop.js";
+import type { IterationMetrics } from "../iterationMetrics.js";
 
 export async function accuracyPlotSvg(iterations: IterationMetrics[]): Promise<string> {
   const values = iterations.flatMap((m) => [

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import type { Example } from "../../seams.js";
 import type { PlanSummary } from "../lengthPlan.js";
-import type { IterationMetrics } from "../loop.js";
+import type { IterationMetrics } from "../iterationMetrics.js";
 import type { RunDirectory } from "../runDirectory.js";
 
 export interface StageTiming {

@@ -19,6 +19,8 @@ import { outputArray } from "../../backend/nativeAddon.js";
 import type { LlamaConfig } from "../config.js";
 import { type Linear, type LoraContext, maskedScore } from "../layers.js";
 import type { BlockWeights } from "../weights.js";
+import { StoredMatrix } from "../StoredMatrix.js";
+import { type WeightValues, weightProduct } from "../storedProduct.js";
 import { BufferPool } from "./bufferPool.js";
 import { activeFusedKernels, float32Values } from "./nativeFused.js";
 
@@ -31,7 +33,7 @@ export const blockBuffers = new BufferPool();
 interface Projection {
   nIn: number;
   nOut: number;
-  w: Float32Array;
+  w: WeightValues;
   bias: Float32Array | null;
   lora?: { input: number; r: number; scale: number };
 }
@@ -54,6 +56,8 @@ export function nativeTransformerBlock(
   angles: { cos: tf.Tensor; sin: tf.Tensor },
   bias: tf.Tensor,
   lora: LoraContext | undefined,
+  /** Recompute the block's activations in the backward instead of keeping them (gradient checkpointing). */
+  checkpoint = false,
 ): tf.Tensor3D | undefined {
   // The op computes the llama / qwen2 / qwen3 block; gemma's post-norms, GELU and soft-caps, phi3's fused projections: the tfjs composition.
   if (!nativeBlockArchitectures.includes(c.architecture)) return undefined;
@@ -70,8 +74,10 @@ export function nativeTransformerBlock(
   if (angles.cos.size !== n * half || angles.sin.size !== n * half) return undefined;
   const norms = [block.attnNorm, block.ffnNorm, block.attnQNorm, block.attnKNorm];
   const linears = sites.map((s) => block[s]);
-  const all = [x, bias, angles.cos, angles.sin, ...norms, ...linears.flatMap((l) => [l.weight, l.bias])].filter((v) => v !== undefined);
+  const floatWeights = linears.map((l) => l.weight).filter((w): w is tf.Tensor2D => !(w instanceof StoredMatrix));
+  const all = [x, bias, angles.cos, angles.sin, ...norms, ...floatWeights, ...linears.map((l) => l.bias)].filter((v) => v !== undefined);
   if (!all.every((v) => v.dtype === "float32" && frozen(v))) return undefined;
+  if (linears.some((l) => l.weight instanceof StoredMatrix && !l.weight.nativeProduct)) return undefined;
   if (block.attnQNorm?.size !== block.attnKNorm?.size || (block.attnQNorm && block.attnQNorm.size !== dk)) return undefined;
 
   const inputs: tf.Tensor[] = [x];
@@ -79,7 +85,8 @@ export function nativeTransformerBlock(
   for (const site of sites) {
     const linear: Linear = block[site];
     const [nOut, nIn] = linear.weight.shape;
-    const projection: Projection = { nIn, nOut, w: float32Values(linear.weight), bias: linear.bias ? float32Values(linear.bias) : null };
+    const w = linear.weight instanceof StoredMatrix ? linear.weight : float32Values(linear.weight);
+    const projection: Projection = { nIn, nOut, w, bias: linear.bias ? float32Values(linear.bias) : null };
     const pair = lora?.weights.get(linear.name);
     if (pair) {
       const r = pair.a.shape[0];
@@ -113,8 +120,12 @@ export function nativeTransformerBlock(
   const op = tf.customGrad((...args) => {
     const values = (args.slice(0, inputs.length) as tf.Tensor[]).map(float32Values);
     const { y, saved } = blockForward(addon, shape, constants, values);
+    // Checkpointing: keep only the block's input (tfjs holds it for the op) and compute the rest again in the
+    // backward, the same kernels on the same values, so the same bits. One block's activations live at a time.
+    if (checkpoint) giveBack(saved);
     const gradFunc = (dy: tf.Tensor) => {
-      const grads = blockBackward(addon, shape, constants, values, saved, float32Values(dy));
+      const kept = checkpoint ? blockForward(addon, shape, constants, values).saved : saved;
+      const grads = blockBackward(addon, shape, constants, values, kept, float32Values(dy));
       return grads.map((g, i) => tf.tensor(g, inputs[i]!.shape, "float32"));
     };
     return { value: tf.tensor(y, x.shape, "float32"), gradFunc };
@@ -167,6 +178,10 @@ interface BlockConstants {
 /** What the forward keeps for the backward (pool buffers, handed back when the backward is done). */
 type Saved = Record<string, Float32Array>;
 
+function giveBack(saved: Saved): void {
+  for (const buffer of Object.values(saved)) blockBuffers.give(buffer);
+}
+
 /** out (=, or += when `accumulate`) input·Wᵀ (+ bias) + s·(input·Aᵀ)·Bᵀ; returns s·input·Aᵀ [n, r] (for the backward). */
 function projectForward(
   addon: NativeAddon,
@@ -177,11 +192,11 @@ function projectForward(
   out: Float32Array,
   accumulate: boolean,
 ): Float32Array | undefined {
-  if (!accumulate) addon.matMul(input, p.w, out, 1, 1, 1, n, p.nOut, p.nIn, false, true, p.bias, 0, 0, null);
-  else if (!p.bias) addon.matMulAccumulate(input, p.w, out, n, p.nOut, p.nIn, false, true);
+  if (!accumulate) weightProduct(addon, input, p.w, out, n, p.nOut, p.nIn, true, false, p.bias);
+  else if (!p.bias) weightProduct(addon, input, p.w, out, n, p.nOut, p.nIn, true, true);
   else {
     const tmp = blockBuffers.take(n * p.nOut);
-    addon.matMul(input, p.w, tmp, 1, 1, 1, n, p.nOut, p.nIn, false, true, p.bias, 0, 0, null);
+    weightProduct(addon, input, p.w, tmp, n, p.nOut, p.nIn, true, false, p.bias);
     addon.binary(0, out, tmp, out);
     blockBuffers.give(tmp);
   }
@@ -210,8 +225,7 @@ function projectBackward(
   dIn: Float32Array,
   accumulate: boolean,
 ): void {
-  if (accumulate) addon.matMulAccumulate(dOut, p.w, dIn, n, p.nIn, p.nOut, false, false);
-  else addon.matMul(dOut, p.w, dIn, 1, 1, 1, n, p.nIn, p.nOut, false, false, null, 0, 0, null); // dOut·W
+  weightProduct(addon, dOut, p.w, dIn, n, p.nOut, p.nIn, false, accumulate); // dOut·W
   if (!p.lora || !down) return;
   const { input: at, r, scale } = p.lora;
   const g = blockBuffers.take(n * r);
@@ -337,6 +351,6 @@ function blockBackward(
   addon.binary(0, dx, dx1, dx);
   grads[0] = dx;
   for (const buffer of scratch) blockBuffers.give(buffer);
-  for (const buffer of Object.values(saved)) blockBuffers.give(buffer);
+  giveBack(saved);
   return grads;
 }

@@ -10,6 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Linear } from "../layers.js";
+import { StoredMatrix } from "../StoredMatrix.js";
+import { weightProduct } from "../storedProduct.js";
 import { blockBuffers } from "./block.js";
 import { activeFusedKernels, float32Values } from "./nativeFused.js";
 
@@ -29,7 +31,9 @@ export function nativeHeadCrossEntropy(
   const [b, t, e] = hidden.shape;
   const [vocab, nIn] = output.weight.shape;
   const rows = b * t;
-  if (!addon || hidden.dtype !== "float32" || output.weight.dtype !== "float32" || targets.dtype !== "int32" || mask.dtype !== "float32") return undefined;
+  const stored = output.weight instanceof StoredMatrix;
+  if (!addon || hidden.dtype !== "float32" || targets.dtype !== "int32" || mask.dtype !== "float32") return undefined;
+  if (output.weight instanceof StoredMatrix ? !output.weight.nativeProduct : output.weight.dtype !== "float32") return undefined;
   if (nIn !== e || targets.size !== rows || mask.size !== rows || rows === 0 || (output.bias && output.bias.dtype !== "float32")) return undefined;
   if (output.weight instanceof tf.Variable && output.weight.trainable) return undefined;
   const allTargets = targets.dataSync() as Int32Array;
@@ -39,7 +43,7 @@ export function nativeHeadCrossEntropy(
   const m = kept.length;
   const rowTargets = Int32Array.from(kept, (r) => allTargets[r]!);
   const rowWeights = Float32Array.from(kept, (r) => allWeights[r]!);
-  const w = float32Values(output.weight);
+  const w = output.weight instanceof StoredMatrix ? output.weight : float32Values(output.weight);
   const bias = output.bias ? float32Values(output.bias) : null;
   const op = tf.customGrad((...inputs) => {
     const x = float32Values(inputs[0] as tf.Tensor);
@@ -47,7 +51,7 @@ export function nativeHeadCrossEntropy(
     const selected = blockBuffers.take(m * e);
     kept.forEach((r, i) => selected.set(x.subarray(r * e, (r + 1) * e), i * e));
     const logits = blockBuffers.take(m * vocab); // [M, V]: kept for the backward, then reused next step
-    addon.matMul(selected, w, logits, 1, 1, 1, m, vocab, e, false, true, bias, 0, 0, null);
+    weightProduct(addon, selected, w, logits, m, vocab, e, true, false, bias);
     const lse = blockBuffers.take(m);
     const losses = blockBuffers.take(m);
     addon.crossEntropy(logits, rowTargets, rowWeights, lse, losses, m, vocab);
@@ -59,7 +63,7 @@ export function nativeHeadCrossEntropy(
       // The logits' gradient overwrites the logits (each row is read before it is written).
       addon.crossEntropyBackward(logits, rowTargets, rowWeights, lse, logits, m, vocab, (dy.dataSync()[0]! as number) / normaliser);
       const dSelected = blockBuffers.take(m * e);
-      addon.matMul(logits, w, dSelected, 1, 1, 1, m, e, vocab, false, false, null, 0, 0, null);
+      weightProduct(addon, logits, w, dSelected, m, vocab, e, false, false);
       const dx = new Float32Array(rows * e); // rows out of the loss: 0
       kept.forEach((r, i) => dx.set(dSelected.subarray(i * e, (i + 1) * e), r * e));
       for (const buffer of [logits, lse, dSelected]) blockBuffers.give(buffer);

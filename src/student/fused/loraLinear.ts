@@ -9,12 +9,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { outputArray } from "../../backend/nativeAddon.js";
+import { StoredMatrix } from "../StoredMatrix.js";
+import { weightProduct } from "../storedProduct.js";
 import { activeFusedKernels, allFloat32, float32Values } from "./nativeFused.js";
 
 /** x [N, n_in], weight [n_out, n_in], bias [n_out]?, a [r, n_in], b [n_out, r] → [N, n_out]; undefined when not native. */
 export function nativeLoraLinear(
   x: tf.Tensor2D,
-  weight: tf.Tensor2D,
+  weight: tf.Tensor2D | StoredMatrix,
   bias: tf.Tensor1D | undefined,
   a: tf.Tensor2D,
   b: tf.Tensor2D,
@@ -24,15 +26,17 @@ export function nativeLoraLinear(
   const [n, nIn] = x.shape;
   const [nOut] = weight.shape;
   const r = a.shape[0];
-  if (!addon || !allFloat32(x, weight, a, b) || (bias && (bias.dtype !== "float32" || bias.size !== nOut))) return undefined;
+  const stored = weight instanceof StoredMatrix;
+  if (!addon || !allFloat32(x, a, b) || (bias && (bias.dtype !== "float32" || bias.size !== nOut))) return undefined;
+  if (stored ? !weight.nativeProduct : weight.dtype !== "float32") return undefined;
   if (weight instanceof tf.Variable && weight.trainable) return undefined; // W needs its gradient: the composition
   if (weight.shape[1] !== nIn || a.shape[1] !== nIn || b.shape[0] !== nOut || b.shape[1] !== r || n === 0 || r === 0) return undefined;
-  const w = float32Values(weight);
+  const w = stored ? weight : float32Values(weight);
   const biasValues = bias ? float32Values(bias) : null;
   const op = tf.customGrad((...inputs) => {
     const [xValues, aValues, bValues] = (inputs.slice(0, 3) as tf.Tensor[]).map(float32Values) as [Float32Array, Float32Array, Float32Array];
     const y = outputArray(n * nOut);
-    addon.matMul(xValues, w, y, 1, 1, 1, n, nOut, nIn, false, true, biasValues, 0, 0, null); // x·Wᵀ + b
+    weightProduct(addon, xValues, w, y, n, nOut, nIn, true, false, biasValues); // x·Wᵀ + b
     const down = outputArray(n * r);
     addon.matMul(xValues, aValues, down, 1, 1, 1, n, r, nIn, false, true, null, 0, 0, null); // x·Aᵀ
     for (let i = 0; i < down.length; i++) down[i] *= scale;
@@ -47,7 +51,7 @@ export function nativeLoraLinear(
       const dA = outputArray(r * nIn);
       addon.matMul(g, xValues, dA, 1, 1, 1, r, nIn, n, true, false, null, 0, 0, null); // gᵀ·x
       const dx = outputArray(n * nIn);
-      addon.matMul(dyValues, w, dx, 1, 1, 1, n, nIn, nOut, false, false, null, 0, 0, null); // dy·W
+      weightProduct(addon, dyValues, w, dx, n, nOut, nIn, false, false); // dy·W
       addon.matMulAccumulate(g, aValues, dx, n, nIn, r, false, false); // dx += g·A
       return [tf.tensor(dx, x.shape, "float32"), tf.tensor(dA, a.shape, "float32"), tf.tensor(dB, b.shape, "float32")];
     };

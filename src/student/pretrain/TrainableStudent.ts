@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { GgmlType, type GgufTensorToWrite } from "../../gguf/index.js";
 import type { Linear } from "../layers.js";
 import { StudentModel } from "../StudentModel.js";
+import { float32Weight } from "../StoredMatrix.js";
 import { type GgufTensorSource, isFusedBlock, type StudentWeights } from "../weights.js";
 import { llamaMetadata, llamaTensors, nestedMetadata, type LlamaShape, type ShapedTensor } from "./modelShape.js";
 import { registerFastSegmentSum } from "./segmentSumKernel.js";
@@ -71,10 +72,10 @@ function makeVariables(weights: StudentWeights): Map<string, tf.Variable> {
     return variable as unknown as T;
   };
   const swapLinear = (linear: Linear) => {
-    linear.weight = swap(linear.name, linear.weight);
+    linear.weight = swap(linear.name, float32Weight(linear.weight));
   };
   const tied = weights.output.weight === weights.tokenEmbd;
-  weights.tokenEmbd = swap("token_embd.weight", weights.tokenEmbd);
+  weights.tokenEmbd = swap("token_embd.weight", float32Weight(weights.tokenEmbd));
   if (tied) weights.output.weight = weights.tokenEmbd;
   else swapLinear(weights.output);
   weights.outputNorm = swap("output_norm.weight", weights.outputNorm);

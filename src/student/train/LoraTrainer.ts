@@ -18,6 +18,8 @@ import { maskedCrossEntropy } from "./maskedCrossEntropy.js";
 export interface LoraTrainerOptions extends AdamWOptions {
   /** Clip the global gradient norm to this; 0 turns clipping off. Default 1. */
   maxGradNorm?: number;
+  /** Gradient checkpointing: each block's activations are recomputed in the backward. Default false. */
+  checkpoint?: boolean;
 }
 
 export interface StepResult {
@@ -32,6 +34,7 @@ export interface StepResult {
 export class LoraTrainer {
   private readonly optimizer: AdamW;
   private readonly maxGradNorm: number;
+  private readonly checkpoint: boolean;
 
   constructor(
     private readonly model: StudentModel,
@@ -40,6 +43,7 @@ export class LoraTrainer {
   ) {
     this.optimizer = new AdamW(adapter.variables, options);
     this.maxGradNorm = options.maxGradNorm ?? 1;
+    this.checkpoint = options.checkpoint ?? false;
   }
 
   get stepsTaken(): number {
@@ -63,11 +67,13 @@ export class LoraTrainer {
       microBatches.forEach((batch, index) => {
         const { value, grads } = tf.variableGrads(() => {
           const shape: [number, number] = [batch.batchSize, batch.length];
-          const hidden = this.model.finalHidden(tf.tensor2d(batch.inputs, shape, "int32"), {
+          // The ids as numbers, not a tensor: a stored embedding decodes its rows on the host (no sync read on a GPU).
+          const hidden = this.model.finalHidden(rowsOf(batch.inputs, shape), {
             lora,
             loraDropout: this.adapter.dropout,
             training: true,
             dropoutSeed: dropoutSeed + index,
+            checkpoint: this.checkpoint,
           }); // [B, T, E]
           const targets = tf.tensor2d(batch.targets, shape, "int32");
           const mask = tf.tensor2d(batch.mask, shape, "float32");
@@ -111,4 +117,9 @@ export class LoraTrainer {
     this.optimizer.dispose();
     blockBuffers.clear(); // the block ops' activation buffers, kept between steps
   }
+}
+
+/** A flat [B·T] id array as B rows of T. */
+function rowsOf(ids: ArrayLike<number>, [b, t]: [number, number]): number[][] {
+  return Array.from({ length: b }, (_, i) => Array.from({ length: t }, (_, j) => ids[i * t + j]!));
 }

@@ -11,7 +11,10 @@ import { StudentModel } from "../StudentModel.js";
 import { StudentTokenizer } from "../tokenizer.js";
 import type { PromptCompletion } from "./trainingData.js";
 import { tokenizeExamples } from "./trainingData.js";
-import { trainLora, type LossPoint, type TrainLoraOptions } from "./trainLora.js";
+import type { BaseWeightsRequest } from "../baseWeights.js";
+import { checkpointFromEnvironment, type CheckpointRequest, type MemoryPlan, refuseUnlessFits } from "./memoryPlan.js";
+import { planForFile } from "./planForFile.js";
+import { defaultTrainLoraOptions, trainLora, type LossPoint, type TrainLoraOptions } from "./trainLora.js";
 
 export interface TrainAdapterFileOptions {
   modelPath: string;
@@ -24,6 +27,10 @@ export interface TrainAdapterFileOptions {
   /** Start from this adapter's weights (resume) instead of a fresh one. */
   initAdapterPath?: string;
   training?: Partial<TrainLoraOptions>;
+  /** Base matrices in their GGUF blocks or as float32 (baseWeights.ts). Default auto. */
+  baseWeights?: BaseWeightsRequest;
+  /** Gradient checkpointing: auto (on when the memory plan needs it), on, off. */
+  checkpoint?: CheckpointRequest;
   onStep?: (point: LossPoint, totalSteps: number) => void;
 }
 
@@ -42,6 +49,8 @@ export interface TrainAdapterFileSummary {
   rank: number;
   alpha: number;
   targets: string[];
+  /** The memory plan the run was checked against (bytes), and what it decided. */
+  memory: MemoryPlan;
 }
 
 export async function trainAdapterFile(options: TrainAdapterFileOptions): Promise<{ summary: TrainAdapterFileSummary; lossCurve: LossPoint[] }> {
@@ -58,8 +67,19 @@ export async function trainAdapterFile(options: TrainAdapterFileOptions): Promis
   let model: StudentModel | undefined;
   try {
     const { examples, tooLong } = tokenizeExamples(options.examples, tokenizer, options.maxLength ?? 512, options.dataFile);
-    model = await StudentModel.fromGguf(file);
-    const result = await trainLora(model, examples, { ...options.training, ...(initialAdapter ? { initialAdapter } : {}) }, options.onStep);
+    // Planned before the weights load: a run that cannot fit stops here with its numbers (never an OOM kill).
+    const longest = examples.reduce((max, e) => Math.max(max, e.ids.length), 1);
+    const { input, plan } = planForFile(file, {
+      batchSize: Math.min(options.training?.batchSize ?? defaultTrainLoraOptions.batchSize, Math.max(1, examples.length)),
+      maxLength: longest,
+      ...(options.training?.lora ? { rank: options.training.lora.rank, targets: options.training.lora.targets } : {}),
+      ...(options.baseWeights ? { baseWeights: options.baseWeights } : {}),
+      checkpoint: options.checkpoint ?? checkpointFromEnvironment(),
+    });
+    refuseUnlessFits(input, plan, `training ${options.modelPath}`);
+    model = await StudentModel.fromGguf(file, { baseWeights: input.baseWeights });
+    const training = { ...options.training, checkpoint: plan.checkpoint, ...(initialAdapter ? { initialAdapter } : {}) };
+    const result = await trainLora(model, examples, training, options.onStep);
     const { rank, alpha } = result.adapter;
     const targets = [...new Set(result.adapter.sites.map((s) => s.name.split(".")[2]!))];
     try {
@@ -84,6 +104,7 @@ export async function trainAdapterFile(options: TrainAdapterFileOptions): Promis
         rank,
         alpha,
         targets,
+        memory: plan,
       },
     };
   } finally {

@@ -33,6 +33,8 @@ export interface TrainLoraOptions {
   seed: number;
   /** Start from these LoRA weights instead of a fresh adapter (resume). */
   initialAdapter?: LoraAdapter;
+  /** Recompute each block's activations in the backward (gradient checkpointing). Default false. */
+  checkpoint?: boolean;
 }
 
 export const defaultTrainLoraOptions: TrainLoraOptions = {
@@ -76,7 +78,7 @@ export async function trainLora(
   const o = { ...defaultTrainLoraOptions, ...options };
   checkOptions(o, examples.length);
   const adapter = o.initialAdapter ?? LoraAdapter.create(loraSitesOf(model, o.lora.targets), o.lora, o.seed);
-  const trainer = new LoraTrainer(model, adapter, { weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+  const trainer = new LoraTrainer(model, adapter, { weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm, checkpoint: o.checkpoint ?? false });
   const random = new SeededRandom(o.seed + 1);
   const batchesPerEpoch = Math.ceil(examples.length / o.batchSize);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / o.gradientAccumulation);

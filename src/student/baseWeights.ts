@@ -1,0 +1,56 @@
+/**
+ * How the base matrices sit in memory: "stored" keeps each quantized or half-precision matrix in its GGUF blocks
+ * (StoredMatrix, memory-mapped), "f32" dequantizes every tensor once at load (the only form tfjs-node and
+ * tfjs-node-gpu multiply with). "auto" — the default — is "stored" on the tfjs cpu backend with this project's
+ * native kernels (their GEMM packs straight from the blocks, bit-identical to the float32 path) and "f32"
+ * elsewhere; on WebGPU "stored" works too, one matrix dequantized per product (slower, far less memory).
+ * `--base-weights` or LLM2LLM_BASE_WEIGHTS chooses.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { nativeAddon, nativeKernelsActive } from "../backend/nativeKernels.js";
+import { GgufFormatError, UsageError } from "../errors.js";
+import { GgmlType } from "../gguf/ggmlType.js";
+import { decoderFor } from "../gguf/quant/index.js";
+import type { GgufTensorSource } from "./weights.js";
+
+export const baseWeightsModes = ["auto", "stored", "f32"] as const;
+export type BaseWeightsRequest = (typeof baseWeightsModes)[number];
+export type BaseWeightsMode = Exclude<BaseWeightsRequest, "auto">;
+
+/** The mode for this process: the request (flag), else LLM2LLM_BASE_WEIGHTS, else auto; auto resolved by backend. */
+export function resolveBaseWeights(request?: BaseWeightsRequest): BaseWeightsMode {
+  const asked = request ?? process.env.LLM2LLM_BASE_WEIGHTS ?? "auto";
+  if (!(baseWeightsModes as readonly string[]).includes(asked)) {
+    throw new UsageError(`base weights "${asked}": expected one of ${baseWeightsModes.join(", ")} (--base-weights or LLM2LLM_BASE_WEIGHTS)`);
+  }
+  if (asked !== "auto") return asked as BaseWeightsMode;
+  return tf.getBackend() === "cpu" && nativeKernelsActive() ? "stored" : "f32";
+}
+
+/** Whether a matrix of this type stays in its blocks: every readable type but F32 (already float32) in "stored". */
+export function keepsStored(mode: BaseWeightsMode, type: number): boolean {
+  return mode === "stored" && type !== GgmlType.F32 && decoderFor(type) !== undefined;
+}
+
+const mappedFiles = new Map<string, WeakRef<ArrayBuffer>>();
+
+/**
+ * A tensor's bytes as stored: a view into the memory-mapped file where the native addon maps files (pages the
+ * kernel can drop and re-read, shared by every matrix of the file), else a positioned read into a buffer.
+ */
+export async function storedTensorBytes(file: GgufTensorSource, name: string): Promise<Uint8Array> {
+  const info = file.tensors.find((t) => t.name === name) as { fileOffset?: number; byteLength?: number } | undefined;
+  const addon = nativeAddon();
+  if (addon && typeof addon.mapFile === "function" && info?.fileOffset !== undefined && info.byteLength !== undefined) {
+    let mapped = mappedFiles.get(file.path)?.deref();
+    if (!mapped) {
+      mapped = addon.mapFile(file.path);
+      mappedFiles.set(file.path, new WeakRef(mapped));
+    }
+    if (info.fileOffset + info.byteLength > mapped.byteLength) {
+      throw new GgufFormatError(file.path, `tensor "${name}" ends at byte ${info.fileOffset + info.byteLength}, the file has ${mapped.byteLength} (changed since it was opened?)`);
+    }
+    return new Uint8Array(mapped, info.fileOffset, info.byteLength);
+  }
+  return file.readTensorBytes!(name);
+}

@@ -1,0 +1,210 @@
+/**
+ * Peak memory of LoRA training, planned from the GGUF's tensor table before a byte of weights is loaded, and
+ * held against the memory this process can have: a plan that does not fit is refused with its numbers and the
+ * flags that would make it fit, instead of growing until the kernel kills the process (exit 137, no message).
+ *
+ *   peak = runtime + base weights as held (stored blocks or float32) + LoRA (weights, gradients, AdamW moments)
+ *        + activations at the batch and training length + the output head's workspace
+ *
+ * Activations follow the fused native block (src/student/fused/block.ts): what its forward keeps per block for
+ * the backward, for every block, or with checkpointing one block's worth (recomputed in the backward) plus each
+ * block's input. The figures are estimates (allocator and V8 overheads are not modelled), sized to err high.
+ */
+import { freemem } from "node:os";
+import { readFileSync } from "node:fs";
+import { UsageError } from "../../errors.js";
+import type { LlamaConfig } from "../config.js";
+import { type BaseWeightsMode, keepsStored } from "../baseWeights.js";
+
+export const checkpointRequests = ["auto", "on", "off"] as const;
+export type CheckpointRequest = (typeof checkpointRequests)[number];
+
+/** LLM2LLM_CHECKPOINT (what `run --checkpoint` sets for the loop's trainings), else auto. */
+export function checkpointFromEnvironment(): CheckpointRequest {
+  const value = process.env.LLM2LLM_CHECKPOINT ?? "auto";
+  if (!(checkpointRequests as readonly string[]).includes(value)) throw new UsageError(`LLM2LLM_CHECKPOINT "${value}": expected auto, on or off`);
+  return value as CheckpointRequest;
+}
+
+export interface MemoryPlanInput {
+  config: LlamaConfig;
+  /** The file's tensors: ggml shape, type and stored size. */
+  tensors: readonly { name: string; shape: readonly number[]; type: number; byteLength: number }[];
+  baseWeights: BaseWeightsMode;
+  /** LoRA rank and the tensors it adapts (their [n_out, n_in]). */
+  rank: number;
+  loraShapes: readonly (readonly [number, number])[];
+  batchSize: number;
+  /** Longest training example in tokens (the batch pads to it). */
+  maxLength: number;
+  checkpoint: CheckpointRequest;
+  /** The fused native block runs (else the tfjs composition, which keeps more per block). */
+  fusedBlocks: boolean;
+}
+
+export interface MemoryPlan {
+  weightsBytes: number;
+  loraBytes: number;
+  activationBytes: number;
+  headBytes: number;
+  runtimeBytes: number;
+  peakBytes: number;
+  availableBytes: number;
+  /** Where availableBytes came from (MemAvailable, a cgroup limit, LLM2LLM_MEMORY_LIMIT). */
+  availableSource: string;
+  checkpoint: boolean;
+  fits: boolean;
+}
+
+/** Node, tfjs, node-llama-cpp's tokenizer and the CLI (measured ~300 MB RSS before the model; rounded up). */
+const runtimeBytes = 512 * 2 ** 20;
+/** Keep this share of the available memory free (page cache, the allocator's slack). */
+const headroom = 0.9;
+/** Checkpointing goes on by itself above this much kept activation memory, even where more would fit. */
+const autoCheckpointBytes = 2 * 2 ** 30;
+
+export function planTrainingMemory(input: MemoryPlanInput, available = availableMemory()): MemoryPlan {
+  const withoutCheckpoint = activationBytes(input, false);
+  const checkpoint =
+    input.fusedBlocks &&
+    (input.checkpoint === "on" ||
+      (input.checkpoint === "auto" &&
+        (withoutCheckpoint > autoCheckpointBytes || fixedBytes(input) + withoutCheckpoint > available.bytes * headroom)));
+  const fixed = fixedBytes(input);
+  const activations = checkpoint ? activationBytes(input, true) : withoutCheckpoint;
+  const headBytes = headWorkspace(input);
+  const peakBytes = fixed + activations + headBytes;
+  return {
+    weightsBytes: weightBytes(input),
+    loraBytes: loraBytes(input),
+    activationBytes: activations,
+    headBytes,
+    runtimeBytes,
+    peakBytes,
+    availableBytes: available.bytes,
+    availableSource: available.source,
+    checkpoint,
+    fits: peakBytes <= available.bytes * headroom,
+  };
+}
+
+function fixedBytes(input: MemoryPlanInput): number {
+  return runtimeBytes + weightBytes(input) + loraBytes(input);
+}
+
+/** Every tensor as it will be held: its stored bytes when kept in blocks, else 4 bytes a value. */
+function weightBytes(input: MemoryPlanInput): number {
+  let total = 0;
+  for (const t of input.tensors) {
+    const matrix = t.shape.filter((d) => d > 1).length >= 2;
+    const values = t.shape.reduce((a, b) => a * b, 1);
+    total += matrix && keepsStored(input.baseWeights, t.type) ? t.byteLength : values * 4;
+  }
+  return total;
+}
+
+/** LoRA A and B, their gradients (and the step's accumulated copy), AdamW's two moments: 5 float32 copies. */
+function loraBytes(input: MemoryPlanInput): number {
+  const parameters = input.loraShapes.reduce((sum, [nOut, nIn]) => sum + input.rank * (nOut + nIn), 0);
+  return parameters * 4 * 5;
+}
+
+/** Floats one block keeps for its backward at n = batch · length rows (block.ts blockForward's `saved`). */
+function blockSavedFloats(input: MemoryPlanInput): number {
+  const c = input.config;
+  const b = input.batchSize;
+  const t = input.maxLength;
+  const n = b * t;
+  const qk = c.nHead * c.headDimK + c.nHeadKv * c.headDimK;
+  const perRow =
+    3 * c.nEmbd + // h, x1, f
+    2 * qk + // q, k before and after RoPE
+    (c.qkNorm ? qk : 0) +
+    c.nHeadKv * c.headDimV + // v
+    c.nHead * c.headDimV + // attended
+    3 * c.nFf + // gate, up, gated
+    7 * input.rank + // LoRA down-projections
+    4; // the norms' reciprocal roots
+  return n * perRow + b * c.nHead * t * t; // + attention probabilities [B, H, T, T]
+}
+
+function activationBytes(input: MemoryPlanInput, checkpoint: boolean): number {
+  const c = input.config;
+  const n = input.batchSize * input.maxLength;
+  const block = blockSavedFloats(input) * 4;
+  const inputs = c.nLayer * n * c.nEmbd * 4; // each block's input, held by the tape
+  if (!input.fusedBlocks) return inputs + c.nLayer * block * 2; // the composition keeps more intermediates per block
+  // The backward's scratch is about one block's saved set again.
+  return checkpoint ? inputs + 2 * block : inputs + c.nLayer * block + block;
+}
+
+/** The output head: logits and their gradient for the rows in the loss (at most all rows), hidden rows in and out. */
+function headWorkspace(input: MemoryPlanInput): number {
+  const c = input.config;
+  const n = input.batchSize * input.maxLength;
+  return n * c.nVocab * 4 + 4 * n * c.nEmbd * 4;
+}
+
+/** What this process may use: LLM2LLM_MEMORY_LIMIT (bytes), else the smaller of MemAvailable and a cgroup limit. */
+export function availableMemory(): { bytes: number; source: string } {
+  const forced = process.env.LLM2LLM_MEMORY_LIMIT;
+  if (forced !== undefined) {
+    const bytes = Number(forced);
+    if (!(bytes > 0)) throw new UsageError(`LLM2LLM_MEMORY_LIMIT: expected a number of bytes, got "${forced}"`);
+    return { bytes, source: "LLM2LLM_MEMORY_LIMIT" };
+  }
+  let best = { bytes: freemem(), source: "free memory" };
+  const meminfo = readText("/proc/meminfo")?.match(/^MemAvailable:\s+(\d+) kB/m);
+  if (meminfo) best = { bytes: Number(meminfo[1]) * 1024, source: "MemAvailable" };
+  const cgroup = readText("/sys/fs/cgroup/memory.max")?.trim();
+  const current = Number(readText("/sys/fs/cgroup/memory.current")?.trim());
+  if (cgroup && cgroup !== "max" && Number.isFinite(current)) {
+    const room = Number(cgroup) - current;
+    if (room < best.bytes) best = { bytes: room, source: "cgroup memory.max" };
+  }
+  return best;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+/** One line per part, for --dry-run and the refusal. */
+export function describeMemoryPlan(plan: MemoryPlan): string {
+  return (
+    `peak ${gib(plan.peakBytes)} of ${gib(plan.availableBytes)} available (${plan.availableSource}): ` +
+    `base weights ${gib(plan.weightsBytes)}, LoRA + AdamW ${gib(plan.loraBytes)}, ` +
+    `activations ${gib(plan.activationBytes)} (checkpointing ${plan.checkpoint ? "on" : "off"}), ` +
+    `output head ${gib(plan.headBytes)}, runtime ${gib(plan.runtimeBytes)}`
+  );
+}
+
+/**
+ * Throws a UsageError naming the numbers and the changes that would fit (each checked with the same plan), when
+ * the plan does not fit.
+ */
+export function refuseUnlessFits(input: MemoryPlanInput, plan: MemoryPlan, what: string): void {
+  if (plan.fits) return;
+  const tries: { flag: string; change: Partial<MemoryPlanInput> }[] = [];
+  if (!plan.checkpoint && input.fusedBlocks) tries.push({ flag: "--checkpoint on", change: { checkpoint: "on" } });
+  for (let batch = input.batchSize >> 1; batch >= 1; batch >>= 1) tries.push({ flag: `--batch ${batch} (with --grad-accum ${Math.ceil(input.batchSize / batch)} for the same step)`, change: { batchSize: batch } });
+  for (let length = input.maxLength >> 1; length >= 64; length >>= 1) tries.push({ flag: `--max-len ${length}`, change: { maxLength: length } });
+  if (input.rank > 4) tries.push({ flag: `--rank ${input.rank >> 1}`, change: { rank: input.rank >> 1 } });
+  if (input.baseWeights === "f32") tries.push({ flag: "--base-weights stored", change: { baseWeights: "stored" } });
+  const available = { bytes: plan.availableBytes, source: plan.availableSource };
+  const fitting = tries
+    .map((t) => ({ ...t, plan: planTrainingMemory({ ...input, ...t.change }, available) }))
+    .filter((t) => t.plan.fits)
+    .slice(0, 3)
+    .map((t) => `${t.flag} (peak ${gib(t.plan.peakBytes)})`);
+  const advice = fitting.length > 0 ? `; would fit: ${fitting.join(", or ")}` : "; no single change of --batch, --max-len, --rank or --checkpoint makes it fit: use a smaller model or a machine with more memory";
+  throw new UsageError(`${what} does not fit in memory: ${describeMemoryPlan(plan)} (at --batch ${input.batchSize}, --max-len ${input.maxLength}, --rank ${input.rank})${advice}`);
+}
