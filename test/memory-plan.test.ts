@@ -63,6 +63,14 @@ describe("training memory plan", () => {
     expect(small.fits).toBe(false);
     expect(() => refuseUnlessFits(llama7b("stored", 8, 256), small, "x")).toThrow(/--batch \d|--max-len \d|no single change/);
   });
+
+  it("on WebGPU every tensor of a step must fit the adapter's largest buffer", () => {
+    const limited = planTrainingMemory({ ...llama7b("stored", 8, 256), maxDeviceBufferBytes: 256 * 2 ** 20 }, plenty);
+    expect(limited.largestTensorBytes).toBe(32000 * 4096 * 4); // output.weight dequantized for its product
+    expect(limited.fits).toBe(false);
+    expect(() => refuseUnlessFits({ ...llama7b("stored", 8, 256), maxDeviceBufferBytes: 256 * 2 ** 20 }, limited, "x")).toThrow(/largest tensor 0\.49 GiB of the GPU adapter's 0\.25 GiB buffer limit/);
+    expect(planTrainingMemory({ ...llama7b("stored", 8, 256), maxDeviceBufferBytes: 2 ** 30 }, plenty).fits).toBe(true);
+  });
 });
 
 describe("llm2llm train refuses before loading", () => {

@@ -63,6 +63,10 @@ describe.skipIf(skip)("llm2llm run --dry-run", () => {
     expect(plan.probe.evaluator.tokensPerSecond).toBeGreaterThan(0);
     expect(plan.probe.teacher.skipped).toMatch(/endpoint/);
     expect(plan.probe.secondsPerIteration).toBeGreaterThan(0);
+    // The training memory plan (issue 23): the F16 fixture kept in its blocks, within this machine's memory.
+    expect(plan).toMatchObject({ base_weights: "stored", memory_fits: true, checkpointing: false });
+    expect(plan.memory_peak_bytes).toBe(plan.memory_weights_bytes + plan.memory_lora_bytes + plan.memory_activation_bytes + plan.memory_head_bytes + plan.memory_runtime_bytes);
+    expect(plan.memory_available_bytes).toBeGreaterThan(plan.memory_peak_bytes);
     expect(existsSync(path.join(dir, "runs"))).toBe(false);
 
     const requestsBefore = teacher.maxTokens.length;

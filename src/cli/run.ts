@@ -78,8 +78,8 @@ export const runCommand: CommandModule = {
       .options(jsonOption),
   handler: async (args) => {
     // Memory options change memory and time, never results: process settings, not run config keys.
-    process.env.LLM2LLM_BASE_WEIGHTS = String(args["base-weights"]);
-    process.env.LLM2LLM_CHECKPOINT = String(args.checkpoint);
+    if (args["base-weights"] !== undefined) process.env.LLM2LLM_BASE_WEIGHTS = String(args["base-weights"]);
+    if (args.checkpoint !== undefined) process.env.LLM2LLM_CHECKPOINT = String(args.checkpoint);
     const config = await buildConfig(args as Record<string, unknown>);
     const json = Boolean(args.json);
     if (args["dry-run"]) return dryRun(config, json, Boolean(args.probe));

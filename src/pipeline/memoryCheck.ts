@@ -37,6 +37,9 @@ export function memorySummary(plan: MemoryPlan): Record<string, number | boolean
     memory_head_bytes: plan.headBytes,
     memory_runtime_bytes: plan.runtimeBytes,
     checkpointing: plan.checkpoint,
+    base_weights: plan.baseWeights,
+    memory_largest_tensor_bytes: plan.largestTensorBytes,
+    ...(plan.maxDeviceBufferBytes === undefined ? {} : { gpu_max_buffer_bytes: plan.maxDeviceBufferBytes }),
     memory_fits: plan.fits,
   };
 }

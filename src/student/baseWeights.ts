@@ -11,7 +11,13 @@ import { nativeAddon, nativeKernelsActive } from "../backend/nativeKernels.js";
 import { GgufFormatError, UsageError } from "../errors.js";
 import { GgmlType } from "../gguf/ggmlType.js";
 import { decoderFor } from "../gguf/quant/index.js";
-import type { GgufTensorSource } from "./weights.js";
+
+/** What reading a tensor's bytes needs from a GGUF source (weights.ts's GgufTensorSource has it). */
+interface TensorBytesSource {
+  path: string;
+  tensors: readonly { name: string }[];
+  readTensorBytes?(name: string): Promise<Uint8Array>;
+}
 
 export const baseWeightsModes = ["auto", "stored", "f32"] as const;
 export type BaseWeightsRequest = (typeof baseWeightsModes)[number];
@@ -38,7 +44,7 @@ const mappedFiles = new Map<string, WeakRef<ArrayBuffer>>();
  * A tensor's bytes as stored: a view into the memory-mapped file where the native addon maps files (pages the
  * kernel can drop and re-read, shared by every matrix of the file), else a positioned read into a buffer.
  */
-export async function storedTensorBytes(file: GgufTensorSource, name: string): Promise<Uint8Array> {
+export async function storedTensorBytes(file: TensorBytesSource, name: string): Promise<Uint8Array> {
   const info = file.tensors.find((t) => t.name === name) as { fileOffset?: number; byteLength?: number } | undefined;
   const addon = nativeAddon();
   if (addon && typeof addon.mapFile === "function" && info?.fileOffset !== undefined && info.byteLength !== undefined) {

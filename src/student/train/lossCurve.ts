@@ -2,7 +2,19 @@
  * The bookkeeping of a training loop, the same for LoRA and full-parameter training: one LossPoint per
  * optimizer step, real-token throughput, wall time.
  */
-import type { LossPoint } from "./trainLora.js";
+
+/** One point of the loss curve (one optimizer step). */
+export interface LossPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+  /** Real (non-padding) tokens this step processed. */
+  tokens: number;
+  /** Milliseconds since training started, at the end of this step. */
+  elapsedMs: number;
+}
 
 export class LossCurve {
   readonly points: LossPoint[] = [];

@@ -40,9 +40,12 @@ export interface MemoryPlanInput {
   checkpoint: CheckpointRequest;
   /** The fused native block runs (else the tfjs composition, which keeps more per block). */
   fusedBlocks: boolean;
+  /** WebGPU: the adapter's largest storage buffer binding; every tensor of a step must fit one. */
+  maxDeviceBufferBytes?: number;
 }
 
 export interface MemoryPlan {
+  baseWeights: BaseWeightsMode;
   weightsBytes: number;
   loraBytes: number;
   activationBytes: number;
@@ -53,6 +56,9 @@ export interface MemoryPlan {
   /** Where availableBytes came from (MemAvailable, a cgroup limit, LLM2LLM_MEMORY_LIMIT). */
   availableSource: string;
   checkpoint: boolean;
+  /** The largest single tensor of a step (a float32 matrix, the logits, attention probabilities). */
+  largestTensorBytes: number;
+  maxDeviceBufferBytes?: number;
   fits: boolean;
 }
 
@@ -74,7 +80,10 @@ export function planTrainingMemory(input: MemoryPlanInput, available = available
   const activations = checkpoint ? activationBytes(input, true) : withoutCheckpoint;
   const headBytes = headWorkspace(input);
   const peakBytes = fixed + activations + headBytes;
+  const largestTensorBytes = largestTensor(input);
+  const deviceFits = input.maxDeviceBufferBytes === undefined || largestTensorBytes <= input.maxDeviceBufferBytes;
   return {
+    baseWeights: input.baseWeights,
     weightsBytes: weightBytes(input),
     loraBytes: loraBytes(input),
     activationBytes: activations,
@@ -84,7 +93,9 @@ export function planTrainingMemory(input: MemoryPlanInput, available = available
     availableBytes: available.bytes,
     availableSource: available.source,
     checkpoint,
-    fits: peakBytes <= available.bytes * headroom,
+    largestTensorBytes,
+    ...(input.maxDeviceBufferBytes === undefined ? {} : { maxDeviceBufferBytes: input.maxDeviceBufferBytes }),
+    fits: peakBytes <= available.bytes * headroom && deviceFits,
   };
 }
 
@@ -145,6 +156,14 @@ function headWorkspace(input: MemoryPlanInput): number {
   return n * c.nVocab * 4 + 4 * n * c.nEmbd * 4;
 }
 
+/** The largest float32 tensor a step makes: a matrix (dequantized, on WebGPU), the logits, the attention probabilities. */
+function largestTensor(input: MemoryPlanInput): number {
+  const c = input.config;
+  const n = input.batchSize * input.maxLength;
+  const matrix = Math.max(...input.tensors.map((t) => t.shape.reduce((a, b) => a * b, 1)));
+  return 4 * Math.max(matrix, n * c.nVocab, input.batchSize * c.nHead * input.maxLength * input.maxLength);
+}
+
 /** What this process may use: LLM2LLM_MEMORY_LIMIT (bytes), else the smaller of MemAvailable and a cgroup limit. */
 export function availableMemory(): { bytes: number; source: string } {
   const forced = process.env.LLM2LLM_MEMORY_LIMIT;
@@ -179,11 +198,13 @@ export function gib(bytes: number): string {
 
 /** One line per part, for --dry-run and the refusal. */
 export function describeMemoryPlan(plan: MemoryPlan): string {
+  const device =
+    plan.maxDeviceBufferBytes === undefined ? "" : `; largest tensor ${gib(plan.largestTensorBytes)} of the GPU adapter's ${gib(plan.maxDeviceBufferBytes)} buffer limit`;
   return (
     `peak ${gib(plan.peakBytes)} of ${gib(plan.availableBytes)} available (${plan.availableSource}): ` +
-    `base weights ${gib(plan.weightsBytes)}, LoRA + AdamW ${gib(plan.loraBytes)}, ` +
+    `base weights ${gib(plan.weightsBytes)} (${plan.baseWeights === "stored" ? "kept in their GGUF blocks" : "float32"}), LoRA + AdamW ${gib(plan.loraBytes)}, ` +
     `activations ${gib(plan.activationBytes)} (checkpointing ${plan.checkpoint ? "on" : "off"}), ` +
-    `output head ${gib(plan.headBytes)}, runtime ${gib(plan.runtimeBytes)}`
+    `output head ${gib(plan.headBytes)}, runtime ${gib(plan.runtimeBytes)}${device}`
   );
 }
 

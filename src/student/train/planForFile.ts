@@ -1,4 +1,5 @@
 /** The memory plan of training one GGUF: its tensor table, the LoRA sites the targets name, the batch shape. */
+import * as tf from "@tensorflow/tfjs";
 import type { GgufFile } from "../../gguf/openGguf.js";
 import { resolveBaseWeights, type BaseWeightsRequest } from "../baseWeights.js";
 import { configFromGguf } from "../config.js";
@@ -40,7 +41,16 @@ export function memoryPlanInput(file: GgufFile, shape: TrainingShape): MemoryPla
     maxLength: shape.maxLength,
     checkpoint: shape.checkpoint ?? "auto",
     fusedBlocks: nativeFusedAvailable() && fusedArchitectures.includes(config.architecture),
+    ...deviceLimit(),
   };
+}
+
+/** On WebGPU, the device's largest storage buffer binding (tfjs binds each tensor as one). */
+function deviceLimit(): { maxDeviceBufferBytes?: number } {
+  if (tf.getBackend() !== "webgpu") return {};
+  const limits = (tf.backend() as unknown as { device?: { limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number } } }).device?.limits;
+  const bytes = Math.min(limits?.maxStorageBufferBindingSize ?? Infinity, limits?.maxBufferSize ?? Infinity);
+  return Number.isFinite(bytes) ? { maxDeviceBufferBytes: bytes } : {};
 }
 
 export function planForFile(file: GgufFile, shape: TrainingShape): { input: MemoryPlanInput; plan: MemoryPlan } {

@@ -9,7 +9,7 @@ import { loraSitesOf } from "../lora/loraSites.js";
 import type { StudentModel } from "../StudentModel.js";
 import { epochBatches, type TokenBatch } from "./batches.js";
 import { learningRateAt } from "./learningRateSchedule.js";
-import { LossCurve } from "./lossCurve.js";
+import { LossCurve, type LossPoint } from "./lossCurve.js";
 import { LoraTrainer } from "./LoraTrainer.js";
 import { SeededRandom } from "./seededRandom.js";
 import type { TokenizedExample } from "./trainingData.js";
@@ -49,18 +49,7 @@ export const defaultTrainLoraOptions: TrainLoraOptions = {
   seed: 0,
 };
 
-/** One point of the loss curve (one optimizer step). */
-export interface LossPoint {
-  step: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  gradNorm: number;
-  /** Real (non-padding) tokens this step processed. */
-  tokens: number;
-  /** Milliseconds since training started, at the end of this step. */
-  elapsedMs: number;
-}
+export type { LossPoint } from "./lossCurve.js";
 
 export interface TrainLoraResult {
   adapter: LoraAdapter;
