@@ -4,7 +4,7 @@
  * architectures the tfjs model implements. Anything else is refused by name.
  */
 import { UnsupportedModelError } from "../errors.js";
-import { gemmaExtras, phi3Extras } from "./architectureExtras.js";
+import { type ArchitectureExtras, gemmaExtras, phi3Extras } from "./architectureExtras.js";
 
 export const supportedArchitectures = ["llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3"] as const;
 export type Architecture = (typeof supportedArchitectures)[number];
@@ -16,7 +16,8 @@ export type Architecture = (typeof supportedArchitectures)[number];
  */
 export type RopeType = "normal" | "neox";
 
-export interface LlamaConfig {
+/** The hyper-parameters; gemma's and phi3's own (sliding window, soft-caps, ...) are ArchitectureExtras. */
+export interface LlamaConfig extends ArchitectureExtras {
   architecture: Architecture;
   /** Hidden size (`embedding_length`). */
   nEmbd: number;
@@ -53,32 +54,6 @@ export interface LlamaConfig {
   qkNorm: boolean;
   /** RoPE's cos and sin are multiplied by this (`rope.scaling.attn_factor`, phi3's long-context models); absent: 1. */
   ropeAttnFactor?: number;
-  /**
-   * phi3 with rope_factors_short / rope_factors_long: llama.cpp takes the short factors while the context is at most
-   * this many tokens (`rope.scaling.original_context_length`), so the student holds positions below it.
-   */
-  ropeShortFactorsContext?: number;
-  /** gemma2/gemma3: token embeddings are multiplied by this (√n_embd, in float32) before the first block. */
-  embeddingScale?: number;
-  /** gemma2/gemma3: the q·k scale where llama.cpp's f_attention_scale is not 1/√headDimK (the 27B models). */
-  attentionScale?: number;
-  /** gemma2: scores pass through cap·tanh(s / cap) before the mask (`attn_logit_softcapping`). */
-  attnLogitSoftcap?: number;
-  /** gemma2, and gemma3 when the file says: logits → cap·tanh(logits / cap) (`final_logit_softcapping`). */
-  finalLogitSoftcap?: number;
-  /** The gate's activation: SwiGLU's silu (absent) or gemma's GELU (tanh form). */
-  ffnActivation?: "silu" | "gelu";
-  /** gemma2/gemma3: the layers that attend to the last `size` positions only, and their own RoPE base and scale. */
-  slidingWindow?: SlidingWindow;
-}
-
-export interface SlidingWindow {
-  /** A query at position p sees keys at p − size < position ≤ p (llama.cpp's LLAMA_SWA_TYPE_STANDARD). */
-  size: number;
-  /** Per layer: true for a sliding-window layer. */
-  layers: readonly boolean[];
-  ropeFreqBase: number;
-  ropeFreqScale: number;
 }
 
 /** What the config needs from a GGUF file: node-llama-cpp's parsed metadata and the tensor table. */
