@@ -15,7 +15,7 @@ import { UsageError } from "../src/errors.js";
 import { mulberry32 } from "../src/util/mulberry32.js";
 import type { Benchmark } from "./main.js";
 import { describeMachine } from "./machine.js";
-import { PeerTimeoutError, runPeer } from "./peers.js";
+import { ensurePythonModule, PeerTimeoutError, runPeer } from "./peers.js";
 import { ensureQuantModel, quantModelShapes } from "./quantTrain/randomQuantizedModel.js";
 
 interface Row {
@@ -145,17 +145,25 @@ function pytorchRows(name: string, fileBytes: number, batch: number, seq: number
   if (f32Bytes > os.totalmem() * 0.6) {
     return [{ model: name, file_bytes: fileBytes, side: "pytorch f32", exit: -1, tokens_per_s: null, peak_rss_bytes: null, seconds: null, note: `not run: its float32 weights alone are ${(f32Bytes / 2 ** 30).toFixed(1)} GiB` }];
   }
+  ensurePythonModule("torch", ["python3-torch", "python3-numpy", "libopenblas0-pthread"], log);
   return threads.map((t) => {
     log(`${name}: PyTorch LoRA step, ${t} thread(s) …`);
     const peerArgs = ["--vocab", "32000", "--dim", String(s.nEmbd), "--layers", String(s.nLayer), "--heads", String(s.nHead), "--kv-heads", String(s.nHeadKv), "--ffn", String(s.nFf), "--seq", String(Math.floor(seq * 0.8)), "--batch", String(batch), "--rank", "8", "--steps", "2", "--warmup", "1", "--threads", String(t)];
     try {
       const r = runPeer("torch_lora_step.py", peerArgs, 3_600_000);
-      return { model: name, file_bytes: fileBytes, side: "pytorch f32" as const, exit: 0, tokens_per_s: Number(r.tokens_per_s), peak_rss_bytes: Number(r.peak_rss_mb) * 2 ** 20, seconds: null, note: `${t} thread(s), ${String(r.blas ?? r.blas_library ?? "")}` };
+      return { model: name, file_bytes: fileBytes, side: "pytorch f32" as const, exit: 0, tokens_per_s: Number(r.tokens_per_s), peak_rss_bytes: Number(r.peak_rss_mb) * 2 ** 20, seconds: null, note: `${t} thread(s), ${blasOf(r)}` };
     } catch (error) {
       if (!(error instanceof PeerTimeoutError) && !(error instanceof UsageError)) throw error;
       return { model: name, file_bytes: fileBytes, side: "pytorch f32" as const, exit: 1, tokens_per_s: null, peak_rss_bytes: null, seconds: null, note: error.message.slice(0, 300) };
     }
   });
+}
+
+/** "openblas (Cooperlake)": the BLAS the peer loaded and OpenBLAS's kernel, from its `blas` field. */
+function blasOf(result: Record<string, unknown>): string {
+  const blas = result.blas as { libraries?: string[]; openblas_core?: string } | undefined;
+  const library = blas?.libraries?.map((l) => path.basename(l)).join(", ") ?? "unknown BLAS";
+  return blas?.openblas_core ? `${library} (${blas.openblas_core})` : library;
 }
 
 export default benchmark;

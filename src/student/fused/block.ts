@@ -124,7 +124,7 @@ export function nativeTransformerBlock(
     // backward, the same kernels on the same values, so the same bits. One block's activations live at a time.
     if (checkpoint) giveBack(saved);
     const gradFunc = (dy: tf.Tensor) => {
-      const kept = checkpoint ? blockForward(addon, shape, constants, values).saved : saved;
+      const kept = checkpoint ? recomputeSaved(addon, shape, constants, values) : saved;
       const grads = blockBackward(addon, shape, constants, values, kept, float32Values(dy));
       return grads.map((g, i) => tf.tensor(g, inputs[i]!.shape, "float32"));
     };
@@ -180,6 +180,14 @@ type Saved = Record<string, Float32Array>;
 
 function giveBack(saved: Saved): void {
   for (const buffer of Object.values(saved)) blockBuffers.give(buffer);
+}
+
+/** The forward again for its saved activations; its y (already the op's output) goes to a pool buffer, not new memory. */
+function recomputeSaved(addon: NativeAddon, s: BlockShape, k: BlockConstants, values: Float32Array[]): Saved {
+  const y = blockBuffers.take(s.n * s.e);
+  const { saved } = blockForward(addon, s, k, values, y);
+  blockBuffers.give(y);
+  return saved;
 }
 
 /** out (=, or += when `accumulate`) input·Wᵀ (+ bias) + s·(input·Aᵀ)·Bᵀ; returns s·input·Aᵀ [n, r] (for the backward). */
@@ -241,7 +249,8 @@ function projectBackward(
   blockBuffers.give(g);
 }
 
-function blockForward(addon: NativeAddon, s: BlockShape, k: BlockConstants, values: Float32Array[]): { y: Float32Array; saved: Saved } {
+/** The forward; `out` receives y (default a fresh array: y becomes the op's output tensor). */
+function blockForward(addon: NativeAddon, s: BlockShape, k: BlockConstants, values: Float32Array[], out?: Float32Array): { y: Float32Array; saved: Saved } {
   const { n, e, f, h, hkv, dk, dv } = s;
   const p = k.projections;
   const x = values[0]!;
@@ -284,7 +293,7 @@ function blockForward(addon: NativeAddon, s: BlockShape, k: BlockConstants, valu
   downs.ffnUp = projectForward(addon, p.ffnUp, values, fIn, n, u, false);
   const gated = (saved.gated = take(n * f));
   addon.swiglu(g, u, gated);
-  const y = outputArray(n * e);
+  const y = out ?? outputArray(n * e);
   y.set(x1);
   downs.ffnDown = projectForward(addon, p.ffnDown, values, gated, n, y, true); // y = x1 + down
   for (const [site, down] of Object.entries(downs)) if (down) saved[`down.${site}`] = down;
@@ -315,8 +324,10 @@ function blockBackward(
   dx1.set(dy);
   const dGated = temp(n * f);
   projectBackward(addon, p.ffnDown, values, grads, saved.gated!, down("ffnDown"), dy, n, dGated, false);
-  const dg = temp(n * f);
-  const du = temp(n * f);
+  // dg overwrites g and du the spent `gated` (2·n·f floats fewer at the step's peak): swiglu_backward_span reads
+  // g[i] and u[i] before it writes dg[i] last, and `gated` is no input.
+  const dg = saved.g!;
+  const du = saved.gated!;
   addon.swigluBackward(dGated, saved.g!, saved.u!, dg, du);
   const df = temp(n * e);
   projectBackward(addon, p.ffnGate, values, grads, saved.f!, down("ffnGate"), dg, n, df, false);
