@@ -58,9 +58,11 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       ...(args.adapter === undefined ? {} : { adapterPath: args.adapter, adapterScale: args["adapter-scale"] }),
     });
     if (args.json) return printJson({ model: args.model, adapter: args.adapter ?? null, ...result });
+    // The summary goes to stdout with the text (as the backend line does): stderr stays for errors and, asked, native logs.
     say(false, `${args.prompt}${result.text}`);
-    process.stderr.write(
-      `[${result.engine}: ${result.promptTokens.length} prompt tokens, ${result.tokens.length} generated (${result.stoppedBy === "eos" ? "end of text" : "max tokens"}), ${result.tokensPerSecond.toFixed(1)} tokens/s]\n`,
+    say(
+      false,
+      `[${result.engine}: ${result.promptTokens.length} prompt tokens, ${result.tokens.length} generated (${result.stoppedBy === "eos" ? "end of text" : "max tokens"}), ${result.tokensPerSecond.toFixed(1)} tokens/s]`,
     );
   },
 };

@@ -18,6 +18,7 @@
  */
 import path from "node:path";
 import { ggmlTypeTraits, ggufMetadataEntry, GgmlType, tokenizerMetadataFrom, writeGguf, type GgufMetadataEntry, type GgufTensorToWrite } from "../../src/gguf/index.js";
+import { nestedMetadata } from "../../src/student/pretrain/modelShape.js";
 import type { GgufTensorSource } from "../../src/student/weights.js";
 import type { Architecture } from "../../src/student/config.js";
 import { mulberry32 } from "../../src/util/mulberry32.js";
@@ -98,13 +99,7 @@ export async function writeRandomModel(path: string, spec: RandomModelSpec): Pro
  */
 export function randomModelSource(spec: Omit<RandomModelSpec, "vocabPath" | "type">, nVocab: number): GgufTensorSource {
   const { metadata, tensors } = randomModelTensors({ ...spec, type: GgmlType.F32 }, nVocab);
-  const nested: Record<string, unknown> = {};
-  for (const entry of metadata) {
-    const parts = entry.key.split(".");
-    let node = nested;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts.at(-1)!] = entry.value;
-  }
+  const nested = nestedMetadata(metadata);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return {
     path: `memory:random-${spec.architecture}`,

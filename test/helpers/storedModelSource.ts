@@ -4,6 +4,7 @@
  * (StoredMatrix); read as float32 (the project's bit-exact decoder), it gets the same values dequantized. No file.
  */
 import { codecFor, decoderFor, GgmlType, ggmlTypeName, type GgufTensorToWrite } from "../../src/gguf/index.js";
+import { nestedMetadata } from "../../src/student/pretrain/modelShape.js";
 import type { GgufTensorSource } from "../../src/student/weights.js";
 import { ggmlReference } from "./ggmlReference.js";
 import { randomModelTensors, type RandomModelSpec } from "./randomModel.js";
@@ -22,13 +23,7 @@ function quantize(type: GgmlType, data: Float32Array, nPerRow: number): Uint8Arr
 /** undefined when neither llama.cpp's quantizer nor a codec of this project writes `type` here. */
 export function storedModelSource(spec: Omit<RandomModelSpec, "vocabPath" | "type">, type: GgmlType, nVocab: number): GgufTensorSource | undefined {
   const { metadata, tensors } = randomModelTensors({ ...spec, type: GgmlType.F32 }, nVocab);
-  const nested: Record<string, unknown> = {};
-  for (const entry of metadata) {
-    const parts = entry.key.split(".");
-    let node = nested;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts.at(-1)!] = entry.value;
-  }
+  const nested = nestedMetadata(metadata);
   const decoder = decoderFor(type)!;
   const bytes = new Map<string, Uint8Array>();
   const floats = new Map<string, Float32Array>();
