@@ -8,7 +8,9 @@
  * Layout as in ggml: `rows` rows (n_out) of `cols` values (n_in, ne0), each row whole blocks, rows back to back:
  * the row-major [n_out, n_in] matrix W of y = x·Wᵀ, like the float32 tensors of weights.ts.
  */
+import type * as tf from "@tensorflow/tfjs";
 import { nativeAddon } from "../backend/nativeKernels.js";
+import { blocksTensor } from "../backend/webgpuDequantize.js";
 import { GgmlType, ggmlTypeName } from "../gguf/ggmlType.js";
 import { decoderFor } from "../gguf/quant/index.js";
 
@@ -67,6 +69,23 @@ export class StoredMatrix {
       decoder.dequantize(this.bytes.subarray(id * rowBytes, (id + 1) * rowBytes), out.subarray(i * cols, (i + 1) * cols));
     }
     return out;
+  }
+
+  private deviceCopy?: tf.Tensor1D;
+
+  /**
+   * The blocks as a GPU tensor (raw bytes in int32 words), uploaded on first use and kept until dispose(): what
+   * WebGPU's dequantizing shader reads, so GPU memory holds the matrix as the file stores it.
+   */
+  blocksOnDevice(): tf.Tensor1D {
+    this.deviceCopy ??= blocksTensor(this.bytes);
+    return this.deviceCopy;
+  }
+
+  /** Frees the GPU copy, if any (the blocks themselves are the mapped file's). */
+  dispose(): void {
+    this.deviceCopy?.dispose();
+    this.deviceCopy = undefined;
   }
 
   /** The whole matrix as float32 [rows, cols] (a temporary: the fallback product and tests). */

@@ -3,7 +3,8 @@
  * (StoredMatrix, memory-mapped), "f32" dequantizes every tensor once at load (the only form tfjs-node and
  * tfjs-node-gpu multiply with). "auto" — the default — is "stored" on the tfjs cpu backend with this project's
  * native kernels (their GEMM packs straight from the blocks, bit-identical to the float32 path) and "f32"
- * elsewhere; on WebGPU "stored" works too, one matrix dequantized per product (slower, far less memory).
+ * elsewhere; on WebGPU "stored" works too: the blocks in GPU memory, a shader dequantizing one matrix per
+ * product (extra passes over memory, far less of it: webgpuDequantize.ts).
  * `--base-weights` or LLM2LLM_BASE_WEIGHTS chooses.
  */
 import * as tf from "@tensorflow/tfjs";

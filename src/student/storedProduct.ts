@@ -4,12 +4,14 @@
  * Natively the stored form goes to the addon's matMulQuantized, which packs the GEMM's panels from the blocks:
  * the same floats in the same summation order as the float32 matrix, so the same bits. Elsewhere (WebGPU, the
  * plain cpu backend) one matrix at a time is dequantized into a temporary tensor for the product and freed
- * right after it: memory holds the stored model plus one float32 matrix, never the float32 model.
+ * right after it — on WebGPU by a shader from the blocks kept in GPU memory (webgpuDequantize.ts): memory holds
+ * the stored model plus one float32 matrix, never the float32 model.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "../backend/nativeAddon.js";
 import { outputArray } from "../backend/nativeAddon.js";
 import { nativeAddon, nativeKernelsActive } from "../backend/nativeKernels.js";
+import { dequantizeOnGpu, gpuDequantizes } from "../backend/webgpuDequantize.js";
 import { StoredMatrix } from "./StoredMatrix.js";
 
 /** A frozen weight as the native kernels take it. */
@@ -72,12 +74,12 @@ export function storedLinear(x: tf.Tensor2D, w: StoredMatrix, bias?: tf.Tensor1D
 /** The other backends: the matrix dequantized for this product only (and again for the backward). */
 function dequantizedLinear(x: tf.Tensor2D, w: StoredMatrix, bias?: tf.Tensor1D): tf.Tensor2D {
   const op = tf.customGrad((input) => {
-    const weight = tf.tensor2d(w.dequantize(), w.shape, "float32");
+    const weight = dequantizedMatrix(w);
     let y: tf.Tensor = tf.matMul(input as tf.Tensor, weight, false, true);
     if (bias) y = tf.add(y, bias);
     weight.dispose();
     const gradFunc = (dy: tf.Tensor) => {
-      const again = tf.tensor2d(w.dequantize(), w.shape, "float32");
+      const again = dequantizedMatrix(w);
       const dx = tf.matMul(dy, again);
       again.dispose();
       return dx;
@@ -85,6 +87,12 @@ function dequantizedLinear(x: tf.Tensor2D, w: StoredMatrix, bias?: tf.Tensor1D):
     return { value: y, gradFunc };
   });
   return op(x) as tf.Tensor2D;
+}
+
+/** W as a float32 tensor: on WebGPU from its blocks in GPU memory by a shader, elsewhere on the host. */
+function dequantizedMatrix(w: StoredMatrix): tf.Tensor2D {
+  if (tf.getBackend() === "webgpu" && gpuDequantizes(w.type)) return dequantizeOnGpu(w.blocksOnDevice(), w.type, w.rows, w.cols);
+  return tf.tensor2d(w.dequantize(), w.shape, "float32");
 }
 
 /**

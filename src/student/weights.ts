@@ -177,7 +177,7 @@ export function projectionOf(weights: StudentWeights, layer: number, projection:
   return byName[projection];
 }
 
-/** Frees the float32 tensors; stored matrices are views of the mapped file, released with the model object. */
+/** Frees the float32 tensors and stored matrices' GPU copies; the blocks are views of the mapped file, released with the model object. */
 export function disposeWeights(weights: StudentWeights): void {
   const tensors: (tf.Tensor | StoredMatrix)[] = [weights.tokenEmbd, weights.outputNorm];
   if (weights.output.weight !== weights.tokenEmbd) tensors.push(weights.output.weight);
@@ -191,5 +191,5 @@ export function disposeWeights(weights: StudentWeights): void {
       if (l.bias) tensors.push(l.bias);
     }
   }
-  tf.dispose(tensors.filter((t): t is tf.Tensor => t instanceof tf.Tensor));
+  for (const t of tensors) t.dispose();
 }

@@ -230,5 +230,5 @@ export function refuseUnlessFits(input: MemoryPlanInput, plan: MemoryPlan, what:
     .slice(0, 3)
     .map((t) => `${t.flag} (peak ${gib(t.plan.peakBytes)})`);
   const advice = fitting.length > 0 ? `; would fit: ${fitting.join(", or ")}` : "; no single change of --batch, --max-len, --rank or --checkpoint makes it fit: use a smaller model or a machine with more memory";
-  throw new UsageError(`${what} does not fit in memory: ${describeMemoryPlan(plan)} (at --batch ${input.batchSize}, --max-len ${input.maxLength}, --rank ${input.rank})${advice}`);
+  throw new UsageError(`${what} does not fit in memory: ${describeMemoryPlan(plan)} (at --batch ${input.batchSize}, sequences of ${input.maxLength} tokens, --rank ${input.rank})${advice}`);
 }
