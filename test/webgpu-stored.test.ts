@@ -1,14 +1,14 @@
 /**
  * Base matrices kept in their GGUF blocks on WebGPU (here SwiftShader): the blocks sit in GPU memory as the file
  * stores them and a shader (src/backend/webgpuDequantize.ts) writes one float32 matrix for each product, freed
- * right after. Its values are the host decoders' to the bit for every type issue 23 names; LoRA gradients equal
+ * right after. Its values are the host decoders' to the bit for every type the student reads; LoRA gradients equal
  * the cpu backend's float32 model within webgpu.test.ts's bound; and its memory is measured (Q8_0): the GPU holds
  * the blocks, not a float32 model, and a training step's peak GPU tensor memory (tf.profile) stays below the
  * float32 model's.
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { blocksTensor, dequantizeOnGpu } from "../src/backend/webgpuDequantize.js";
+import { blocksTensor, dequantizeOnGpu, gpuDequantizes } from "../src/backend/webgpuDequantize.js";
 import { GgmlType, ggmlTypeName, ggmlTypeTraits } from "../src/gguf/index.js";
 import { decoderFor } from "../src/gguf/quant/index.js";
 import { mulberry32 } from "../src/util/mulberry32.js";
@@ -85,14 +85,22 @@ function randomBlocks(type: GgmlType, rows: number, cols: number): Uint8Array {
   const next = mulberry32(type + 1);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(next() * 256);
   // Clearing the exponent's top bit keeps a half (and a bfloat16) finite; subnormals and signs stay.
-  const halves: Partial<Record<GgmlType, number[]>> = { [GgmlType.Q4_0]: [0], [GgmlType.Q8_0]: [0], [GgmlType.Q4_K]: [0, 2], [GgmlType.Q5_K]: [0, 2], [GgmlType.Q6_K]: [208] };
+  const halves: Partial<Record<GgmlType, number[]>> = {
+    [GgmlType.Q4_1]: [0, 2], [GgmlType.Q5_1]: [0, 2], [GgmlType.Q4_K]: [0, 2], [GgmlType.Q5_K]: [0, 2],
+    [GgmlType.Q2_K]: [80, 82], [GgmlType.Q3_K]: [108], [GgmlType.Q6_K]: [208],
+  };
   const offsets = halves[type] ?? [0];
   for (let block = 0; block < bytes.length; block += traits.typeSize) for (const at of offsets) bytes[block + at + 1]! &= 0xbf;
   return bytes;
 }
 
 describe.skipIf(!setup.ok)("the dequantizing shader", () => {
-  for (const type of [GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K]) {
+  const everyType = [GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS];
+  it("covers every type the student reads but F32", () => {
+    expect(everyType.every(gpuDequantizes)).toBe(true);
+    expect(Object.values(GgmlType).filter((t): t is GgmlType => typeof t === "number" && t !== GgmlType.F32 && decoderFor(t) !== undefined).sort()).toEqual([...everyType].sort());
+  });
+  for (const type of everyType) {
     it(`${ggmlTypeName(type)}: the host decoder's values, bit for bit`, async () => {
       await tf.setBackend("webgpu");
       const [rows, cols] = [5, 512];

@@ -5,8 +5,7 @@
  * either exact in float32 or a single rounding, so the values are those of the host decoders (the test checks
  * bit equality) and no float32 model ever sits on the GPU or crosses the bus.
  *
- * Types with a shader: the ones issue 23 names (F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K); the others are
- * dequantized on the host, one matrix per product (storedProduct.ts).
+ * Every type the student reads has a shader (F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K–Q6_K, IQ4_NL, IQ4_XS).
  */
 import * as tf from "@tensorflow/tfjs";
 import { GgmlType } from "../gguf/ggmlType.js";
@@ -48,6 +47,16 @@ const helpers = /* wgsl */ `
     if (j < 4) { return byteAt(s + j + 4) & 63u; }
     return (byteAt(s + j + 4) >> 4u) | ((byteAt(s + j) >> 6u) << 4u);
   }
+  // Bit j of the bytes from i on (Q5_0 / Q5_1's fifth bits).
+  fn bitAt(i : i32, j : i32) -> u32 {
+    return (byteAt(i + (j >> 3)) >> u32(j & 7)) & 1u;
+  }
+  // The nibble of value j of a 32-value group whose 16 bytes start at i: low nibbles first.
+  fn nibbleAt(i : i32, j : i32) -> u32 {
+    return (byteAt(i + (j & 15)) >> (u32(j >> 4) * 4u)) & 15u;
+  }
+  var<private> iq4nl : array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
+    1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
 `;
 
 interface BlockShader {
@@ -65,11 +74,60 @@ const shaders = new Map<GgmlType, BlockShader>([
     {
       blockSize: 32,
       typeSize: 18,
-      body: `let q = byteAt(at + 2 + (j & 15)) >> (u32(j >> 4) * 4u);
-        let value = f32(i32(q & 15u) - 8) * halfAt(at);`,
+      body: "let value = f32(i32(nibbleAt(at + 2, j)) - 8) * halfAt(at);",
     },
   ],
   [GgmlType.Q8_0, { blockSize: 32, typeSize: 34, body: "let value = f32(signedByteAt(at + 2 + j)) * halfAt(at);" }],
+  // d, m, 16 bytes of nibbles; q·d is exact, so q·d + m rounds once with or without a fused multiply-add.
+  [GgmlType.Q4_1, { blockSize: 32, typeSize: 20, body: "let value = f32(nibbleAt(at + 4, j)) * halfAt(at) + halfAt(at + 2);" }],
+  // d, 4 bytes of fifth bits, 16 bytes of nibbles.
+  [GgmlType.Q5_0, { blockSize: 32, typeSize: 22, body: "let value = f32(i32(nibbleAt(at + 6, j) | (bitAt(at + 2, j) << 4u)) - 16) * halfAt(at);" }],
+  [GgmlType.Q5_1, { blockSize: 32, typeSize: 24, body: "let value = f32(nibbleAt(at + 8, j) | (bitAt(at + 4, j) << 4u)) * halfAt(at) + halfAt(at + 2);" }],
+  [GgmlType.IQ4_NL, { blockSize: 32, typeSize: 18, body: "let value = halfAt(at) * iq4nl[nibbleAt(at + 2, j)];" }],
+
+  [
+    GgmlType.Q2_K,
+    {
+      // 16 scale bytes (scale low nibble, min high), 64 bytes of 2-bit quants, d, dmin. Each 128 values share
+      // 32 bytes, four values a byte at shifts 0, 2, 4, 6; every 16 values their own scale.
+      blockSize: 256,
+      typeSize: 84,
+      body: `let sc = byteAt(at + (j >> 4));
+        let q = (byteAt(at + 16 + 32 * (j >> 7) + (j & 31)) >> (u32((j >> 5) & 3) * 2u)) & 3u;
+        let dl = halfAt(at + 80) * f32(sc & 15u);
+        let ml = halfAt(at + 82) * f32(sc >> 4u);
+        let value = dl * f32(q) - ml;`,
+    },
+  ],
+  [
+    GgmlType.Q3_K,
+    {
+      // 32 bytes of high bits (bit m of byte l: value 32m + l), 64 bytes of 2-bit quants laid out as Q2_K's,
+      // 12 bytes packing sixteen 6-bit scales, d.
+      blockSize: 256,
+      typeSize: 110,
+      body: `let is = j >> 4;
+        let sl = select(byteAt(at + 96 + is - 8) >> 4u, byteAt(at + 96 + is) & 15u, is < 8);
+        let sh = (byteAt(at + 104 + (is & 3)) >> (u32(is >> 2) * 2u)) & 3u;
+        let low = (byteAt(at + 32 + 32 * (j >> 7) + (j & 31)) >> (u32((j >> 5) & 3) * 2u)) & 3u;
+        let high = (byteAt(at + (j & 31)) >> u32(j >> 5)) & 1u;
+        let dl = halfAt(at + 108) * f32(i32(sl | (sh << 4u)) - 32);
+        let value = dl * f32(i32(low) - select(4, 0, high == 1u));`,
+    },
+  ],
+  [
+    GgmlType.IQ4_XS,
+    {
+      // d, 2 bytes of scales' high bits, 4 of their low nibbles, 128 bytes of IQ4_NL indices (16 a group of 32).
+      blockSize: 256,
+      typeSize: 136,
+      body: `let ib = j >> 5;
+        let sl = (byteAt(at + 4 + (ib >> 1)) >> (u32(ib & 1) * 4u)) & 15u;
+        let sh = ((byteAt(at + 2) | (byteAt(at + 3) << 8u)) >> (u32(ib) * 2u)) & 3u;
+        let dl = halfAt(at) * f32(i32(sl | (sh << 4u)) - 32);
+        let value = dl * iq4nl[nibbleAt(at + 8 + 16 * ib, j & 31)];`,
+    },
+  ],
   [
     GgmlType.Q4_K,
     {

@@ -6,8 +6,9 @@ export const memoryOptions = {
     choices: baseWeightsModes,
     default: "auto" as const,
     describe:
-      "base matrices in memory: stored (the GGUF's own blocks, memory-mapped; native CPU kernels multiply with them directly), " +
-      "f32 (dequantized once), auto (stored on the native CPU backend, f32 elsewhere; LLM2LLM_BASE_WEIGHTS sets it too)",
+      "base matrices in memory: stored (the GGUF's own blocks, memory-mapped; native CPU kernels multiply with them directly, " +
+      "WebGPU dequantizes one matrix per product in a shader), f32 (dequantized once), auto (stored on the native CPU backend " +
+      "and WebGPU, f32 on tfjs-node(-gpu); LLM2LLM_BASE_WEIGHTS sets it too)",
   },
   checkpoint: {
     choices: ["auto", "on", "off"] as const,

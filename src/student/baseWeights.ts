@@ -2,9 +2,10 @@
  * How the base matrices sit in memory: "stored" keeps each quantized or half-precision matrix in its GGUF blocks
  * (StoredMatrix, memory-mapped), "f32" dequantizes every tensor once at load (the only form tfjs-node and
  * tfjs-node-gpu multiply with). "auto" — the default — is "stored" on the tfjs cpu backend with this project's
- * native kernels (their GEMM packs straight from the blocks, bit-identical to the float32 path) and "f32"
- * elsewhere; on WebGPU "stored" works too: the blocks in GPU memory, a shader dequantizing one matrix per
- * product (extra passes over memory, far less of it: webgpuDequantize.ts).
+ * native kernels (their GEMM packs straight from the blocks, bit-identical to the float32 path) and on WebGPU
+ * (the blocks in GPU memory, a shader writing one float32 matrix per product: webgpuDequantize.ts — a GPU's
+ * memory, not its arithmetic, is what a 4-bit 7B student runs out of), "f32" elsewhere (tfjs-node(-gpu), and the
+ * plain cpu backend, which would dequantize in JavaScript for every product).
  * `--base-weights` or LLM2LLM_BASE_WEIGHTS chooses.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -31,7 +32,8 @@ export function resolveBaseWeights(request?: BaseWeightsRequest): BaseWeightsMod
     throw new UsageError(`base weights "${asked}": expected one of ${baseWeightsModes.join(", ")} (--base-weights or LLM2LLM_BASE_WEIGHTS)`);
   }
   if (asked !== "auto") return asked as BaseWeightsMode;
-  return tf.getBackend() === "cpu" && nativeKernelsActive() ? "stored" : "f32";
+  const backend = tf.getBackend();
+  return (backend === "cpu" && nativeKernelsActive()) || backend === "webgpu" ? "stored" : "f32";
 }
 
 /** Whether a matrix of this type stays in its blocks: every readable type but F32 (already float32) in "stored". */
