@@ -32,7 +32,8 @@ export interface SourceLength {
 }
 
 export interface LengthMeasurements {
-  student: { seed: ExampleLength[]; test: ExampleLength[]; trainedContext: number };
+  /** trainedContext: the longest context the student runs as llama.cpp will (contextLimitReason: why less than trained). */
+  student: { seed: ExampleLength[]; test: ExampleLength[]; trainedContext: number; contextLimitReason?: string };
   teacher: {
     sources: SourceLength[];
     /** Undefined for an endpoint teacher (its context is the server's business). */
@@ -128,6 +129,9 @@ const trainLength = (e: ExampleLength) => e.prompt + e.completion + 1;
 
 export function planLengths(m: LengthMeasurements, shape: PlanShape, overrides: LengthOverrides = {}): LengthPlan {
   const { seed, test, trainedContext } = m.student;
+  const studentContextWords = m.student.contextLimitReason
+    ? `the student's usable context of ${trainedContext} tokens (${m.student.contextLimitReason})`
+    : `the student's trained context of ${trainedContext} tokens`;
   if (seed.length === 0) throw new UsageError("the seed set is empty: nothing to plan or train on");
   const seedStats = { prompt: tokenStats(seed, (e) => e.prompt), completion: tokenStats(seed, (e) => e.completion), train: tokenStats(seed, trainLength) };
   const testStats = { prompt: tokenStats(test, (e) => e.prompt), completion: tokenStats(test, (e) => e.completion) };
@@ -136,12 +140,12 @@ export function planLengths(m: LengthMeasurements, shape: PlanShape, overrides: 
   const seedLongest = seedStats.train.max;
   if (overrides.trainMaxTokens === undefined && seedLongest > trainedContext) {
     throw new UsageError(
-      `seed example ${seedStats.train.longest} is ${seedLongest} tokens (prompt + completion + EOS), more than the student's trained context of ${trainedContext} tokens: ` +
+      `seed example ${seedStats.train.longest} is ${seedLongest} tokens (prompt + completion + EOS), more than ${studentContextWords}: ` +
         `use a student with a longer context, or set --max-len to leave the longest examples out`,
     );
   }
   const trainMaxTokens = overrides.trainMaxTokens ?? Math.min(trainedContext, withHeadroom(seedLongest));
-  if (trainMaxTokens > trainedContext) throw new UsageError(`--max-len ${trainMaxTokens} is more than the student's trained context of ${trainedContext} tokens`);
+  if (trainMaxTokens > trainedContext) throw new UsageError(`--max-len ${trainMaxTokens} is more than ${studentContextWords}`);
   const trainDropped = seed.filter((e) => trainLength(e) > trainMaxTokens).map((e) => ({ id: e.id, tokens: trainLength(e), why: `longer than the training length ${trainMaxTokens}` }));
   if (trainDropped.length === seed.length) throw new UsageError(`every seed example is longer than --max-len ${trainMaxTokens} tokens (the shortest is ${Math.min(...seed.map(trainLength))})`);
 
@@ -159,7 +163,7 @@ export function planLengths(m: LengthMeasurements, shape: PlanShape, overrides: 
   const studentContext = overrides.studentContext ?? needed;
   const limit = overrides.studentContext ?? trainedContext;
   if (needed > limit || studentContext > trainedContext) {
-    const what = overrides.studentContext !== undefined ? `the student context --student-context ${overrides.studentContext}` : `the student's trained context of ${trainedContext} tokens`;
+    const what = overrides.studentContext !== undefined ? `the student context --student-context ${overrides.studentContext}` : studentContextWords;
     throw new UsageError(
       `${longestPrompt.set} example ${longestPrompt.id}: its prompt is ${longestPrompt.prompt} tokens` +
         (shape.augmentAll && trainMaxTokens > longestPrompt.prompt ? ` (with --augment-all, room for a training example of ${trainMaxTokens})` : "") +

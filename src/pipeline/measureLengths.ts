@@ -48,6 +48,28 @@ export function trainedContext(model: LlamaModel): number | undefined {
   return typeof value === "number" && value > 0 ? value : undefined;
 }
 
+/**
+ * The student's usable context: its trained context, except phi3 with long-context RoPE factors, where llama.cpp
+ * takes rope_factors_long once a sequence's context exceeds rope.scaling.original_context_length
+ * (build_rope_factors) and the student implements the short ones only: evaluating in llama.cpp past that length
+ * would use other positions than training did.
+ */
+export function studentContextLimit(model: LlamaModel): { tokens: number | undefined; reason?: string } {
+  const trained = trainedContext(model);
+  const metadata = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown> | undefined>;
+  if (metadata.general?.architecture !== "phi3") return { tokens: trained };
+  const scaling = (metadata.phi3?.rope as { scaling?: { original_context_length?: unknown } } | undefined)?.scaling;
+  const original = scaling?.original_context_length;
+  const factors = model.fileInfo.tensorInfo?.some((t) => t.name === "rope_factors_long.weight") ?? false;
+  if (!factors || typeof original !== "number" || original <= 0 || (trained !== undefined && trained <= original)) return { tokens: trained };
+  return { tokens: original, reason: `phi3's original context; past it llama.cpp switches to rope_factors_long, which the student does not implement` };
+}
+
+function studentContextOf(model: LlamaModel): { trainedContext: number; contextLimitReason?: string } {
+  const { tokens, reason } = studentContextLimit(model);
+  return { trainedContext: tokens ?? Number.POSITIVE_INFINITY, ...(reason ? { contextLimitReason: reason } : {}) };
+}
+
 export async function loadVocab(modelPath: string, what: string): Promise<LlamaModel> {
   if (!existsSync(modelPath)) throw new MissingFileError(modelPath, what);
   return (await getLlamaCpp()).loadModel({ modelPath, vocabOnly: true });
@@ -73,7 +95,7 @@ export async function measureLengths(input: MeasureInput): Promise<LengthMeasure
       return { id: e.id, prompt, item: model.tokenize(teacherItem(input.task, e)).length };
     });
     return {
-      student: { seed, test, trainedContext: trainedContext(studentModel) ?? Number.POSITIVE_INFINITY },
+      student: { seed, test, ...studentContextOf(studentModel) },
       teacher: {
         sources,
         ...(teacherModel ? { trainedContext: trainedContext(teacherModel) ?? Number.POSITIVE_INFINITY } : {}),
