@@ -64,8 +64,6 @@ struct PackBuffers {
 };
 thread_local PackBuffers pack_buffers;
 
-// Below this many flops a product runs on the calling thread: waking a worker costs more.
-constexpr double kParallelFlops = 1 << 18;
 // Narrowest slice of a product given to one task when slicing for load balance: four 256-wide column blocks,
 // which share each packed block of A (gemm_driver.h). Slices of one block each repacked all of A per slice:
 // 2 threads, n = 2048: 235-241 GFLOP/s with 256-wide slices, 255-263 with 1024-wide ones.
@@ -125,9 +123,15 @@ void run_task(void* context, int task) {
   apply_epilogue(p.epilogue, c, p.n, m1 - m0, n0, n1);
 }
 
+}  // namespace
+
 int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
-}  // namespace
+int slice_count(int width, int threads) {
+  int parts = threads;
+  while (parts < 4 * threads && width / (2 * parts) >= kMinSliceWidth) parts *= 2;
+  return parts;
+}
 
 const GemmKernel& gemm_kernel_for_cpu() { return *best_kernel(); }
 
@@ -288,8 +292,7 @@ void batch_matmul(const BatchMatMul& problem) {
     // More slices than threads where they stay wide, so a thread slowed by another process on this
     // shared machine does not hold the product back. Each slice packs all of the other operand once per
     // depth block, so slices stay at least kMinSliceWidth wide.
-    int parts = threads;
-    while (parts < 4 * threads && std::max(problem.n, problem.m) / (2 * parts) >= kMinSliceWidth) parts *= 2;
+    const int parts = slice_count(std::max(problem.n, problem.m), threads);
     // Rows unless C is wider than tall: a column slice packs all of A, a row slice all of B, and with the two
     // the same size row slices measured 1-4% faster (n = 1024 / 2048, every transpose, GFLOP per CPU second).
     if (problem.n > problem.m && problem.n >= threads * plan.kernel->nr) {

@@ -132,4 +132,11 @@ void gemm_on_this_thread(GemmBlock block);
 // path that takes a quantized B.
 void gemm_packed_on_this_thread(GemmBlock block);
 
+// Below this many flops a product runs on the calling thread: waking a worker costs more.
+constexpr double kParallelFlops = 1 << 18;
+// Slices to cut one product `width` wide into for `threads` threads: up to four a thread while each stays wide
+// enough not to repack the other operand too often (gemm.cc's kMinSliceWidth). Shared by gemm.cc and gemm_quant.cc.
+int slice_count(int width, int threads);
+int round_up(int x, int multiple);
+
 }  // namespace llm2llm

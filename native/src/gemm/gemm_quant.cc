@@ -12,18 +12,12 @@ namespace llm2llm {
 
 namespace {
 
-// As gemm.cc: below this many flops the product stays on the calling thread; slices at least this wide.
-constexpr double kParallelFlops = 1 << 18;
-constexpr int kMinSliceWidth = 1024;
-
 struct QuantPlan {
   const QuantizedMatMul* problem;
   int n, k;
   bool by_columns;  // slices of C's columns (each decodes only its own part of W), else of its rows
   int step;         // columns or rows per slice
 };
-
-int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 void quant_task(void* context, int task) {
   const QuantPlan& plan = *static_cast<const QuantPlan*>(context);
@@ -79,8 +73,7 @@ void quantized_matmul(const QuantizedMatMul& problem) {
     // (a plain copy). Slices of dy·W start on a block boundary of W's rows where they can, so no block straddles
     // two slices (or two column blocks of one).
     if (n >= threads * kernel.nr) {
-      parts = threads;
-      while (parts < 4 * threads && n / (2 * parts) >= kMinSliceWidth) parts *= 2;
+      parts = slice_count(n, threads);
       const int block = problem.transpose_w ? 1 : quant_block_size(problem.w.type);
       const int align = std::max(kernel.nr, block);
       plan.step = round_up((n + parts - 1) / parts, align);
