@@ -22,7 +22,7 @@ import type { BlockWeights } from "../weights.js";
 import { StoredMatrix } from "../StoredMatrix.js";
 import { type WeightValues, weightProduct } from "../storedProduct.js";
 import { BufferPool } from "./bufferPool.js";
-import { activeFusedKernels, float32Values } from "./nativeFused.js";
+import { activeFusedKernels, float32Values, nativeWeight, weightValues } from "./nativeFused.js";
 
 const nativeBlockArchitectures: readonly string[] = ["llama", "qwen2", "qwen3"];
 
@@ -77,7 +77,7 @@ export function nativeTransformerBlock(
   const floatWeights = linears.map((l) => l.weight).filter((w): w is tf.Tensor2D => !(w instanceof StoredMatrix));
   const all = [x, bias, angles.cos, angles.sin, ...norms, ...floatWeights, ...linears.map((l) => l.bias)].filter((v) => v !== undefined);
   if (!all.every((v) => v.dtype === "float32" && frozen(v))) return undefined;
-  if (linears.some((l) => l.weight instanceof StoredMatrix && !l.weight.nativeProduct)) return undefined;
+  if (!linears.every((l) => nativeWeight(l.weight))) return undefined;
   if (block.attnQNorm?.size !== block.attnKNorm?.size || (block.attnQNorm && block.attnQNorm.size !== dk)) return undefined;
 
   const inputs: tf.Tensor[] = [x];
@@ -85,8 +85,7 @@ export function nativeTransformerBlock(
   for (const site of sites) {
     const linear: Linear = block[site];
     const [nOut, nIn] = linear.weight.shape;
-    const w = linear.weight instanceof StoredMatrix ? linear.weight : float32Values(linear.weight);
-    const projection: Projection = { nIn, nOut, w, bias: linear.bias ? float32Values(linear.bias) : null };
+    const projection: Projection = { nIn, nOut, w: weightValues(linear.weight), bias: linear.bias ? float32Values(linear.bias) : null };
     const pair = lora?.weights.get(linear.name);
     if (pair) {
       const r = pair.a.shape[0];

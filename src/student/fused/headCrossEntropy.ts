@@ -10,10 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Linear } from "../layers.js";
-import { StoredMatrix } from "../StoredMatrix.js";
 import { weightProduct } from "../storedProduct.js";
 import { blockBuffers } from "./block.js";
-import { activeFusedKernels, float32Values } from "./nativeFused.js";
+import { activeFusedKernels, float32Values, nativeWeight, weightValues } from "./nativeFused.js";
 
 /**
  * hidden [B, T, E] (the final norm's output), output projection W [V, E], targets [B, T] int32, mask [B, T]
@@ -31,9 +30,7 @@ export function nativeHeadCrossEntropy(
   const [b, t, e] = hidden.shape;
   const [vocab, nIn] = output.weight.shape;
   const rows = b * t;
-  const stored = output.weight instanceof StoredMatrix;
-  if (!addon || hidden.dtype !== "float32" || targets.dtype !== "int32" || mask.dtype !== "float32") return undefined;
-  if (output.weight instanceof StoredMatrix ? !output.weight.nativeProduct : output.weight.dtype !== "float32") return undefined;
+  if (!addon || hidden.dtype !== "float32" || !nativeWeight(output.weight) || targets.dtype !== "int32" || mask.dtype !== "float32") return undefined;
   if (nIn !== e || targets.size !== rows || mask.size !== rows || rows === 0 || (output.bias && output.bias.dtype !== "float32")) return undefined;
   if (output.weight instanceof tf.Variable && output.weight.trainable) return undefined;
   const allTargets = targets.dataSync() as Int32Array;
@@ -43,7 +40,7 @@ export function nativeHeadCrossEntropy(
   const m = kept.length;
   const rowTargets = Int32Array.from(kept, (r) => allTargets[r]!);
   const rowWeights = Float32Array.from(kept, (r) => allWeights[r]!);
-  const w = output.weight instanceof StoredMatrix ? output.weight : float32Values(output.weight);
+  const w = weightValues(output.weight);
   const bias = output.bias ? float32Values(output.bias) : null;
   const op = tf.customGrad((...inputs) => {
     const x = float32Values(inputs[0] as tf.Tensor);

@@ -9,9 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { outputArray } from "../../backend/nativeAddon.js";
-import { StoredMatrix } from "../StoredMatrix.js";
+import type { StoredMatrix } from "../StoredMatrix.js";
 import { weightProduct } from "../storedProduct.js";
-import { activeFusedKernels, allFloat32, float32Values } from "./nativeFused.js";
+import { activeFusedKernels, allFloat32, float32Values, nativeWeight, weightValues } from "./nativeFused.js";
 
 /** x [N, n_in], weight [n_out, n_in], bias [n_out]?, a [r, n_in], b [n_out, r] → [N, n_out]; undefined when not native. */
 export function nativeLoraLinear(
@@ -26,12 +26,10 @@ export function nativeLoraLinear(
   const [n, nIn] = x.shape;
   const [nOut] = weight.shape;
   const r = a.shape[0];
-  const stored = weight instanceof StoredMatrix;
-  if (!addon || !allFloat32(x, a, b) || (bias && (bias.dtype !== "float32" || bias.size !== nOut))) return undefined;
-  if (stored ? !weight.nativeProduct : weight.dtype !== "float32") return undefined;
+  if (!addon || !allFloat32(x, a, b) || !nativeWeight(weight) || (bias && (bias.dtype !== "float32" || bias.size !== nOut))) return undefined;
   if (weight instanceof tf.Variable && weight.trainable) return undefined; // W needs its gradient: the composition
   if (weight.shape[1] !== nIn || a.shape[1] !== nIn || b.shape[0] !== nOut || b.shape[1] !== r || n === 0 || r === 0) return undefined;
-  const w = stored ? weight : float32Values(weight);
+  const w = weightValues(weight);
   const biasValues = bias ? float32Values(bias) : null;
   const op = tf.customGrad((...inputs) => {
     const [xValues, aValues, bValues] = (inputs.slice(0, 3) as tf.Tensor[]).map(float32Values) as [Float32Array, Float32Array, Float32Array];

@@ -7,6 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "../../backend/nativeAddon.js";
 import { fusedKernelsEnabled, nativeAddon, nativeKernelsActive } from "../../backend/nativeKernels.js";
+import { StoredMatrix } from "../StoredMatrix.js";
+import type { WeightValues } from "../storedProduct.js";
 
 /** The addon, when the fused kernels should run for float32 tensors now; otherwise undefined. */
 export function activeFusedKernels(): NativeAddon | undefined {
@@ -26,6 +28,16 @@ export function nativeFusedAvailable(): boolean {
 /** The values of a float32 tensor of the cpu backend (its own array: never written to). */
 export function float32Values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
+}
+
+/** Whether the native products take this frozen weight: float32, or blocks native/ packs from (StoredMatrix). */
+export function nativeWeight(w: tf.Tensor | StoredMatrix): boolean {
+  return w instanceof StoredMatrix ? w.nativeProduct : w.dtype === "float32";
+}
+
+/** A frozen weight as the native products take it (storedProduct.ts's weightProduct). */
+export function weightValues(w: tf.Tensor | StoredMatrix): WeightValues {
+  return w instanceof StoredMatrix ? w : float32Values(w);
 }
 
 /** Every tensor is float32 (the fused kernels' only dtype). */
