@@ -41,6 +41,16 @@ export function keepsStored(mode: BaseWeightsMode, type: number): boolean {
   return mode === "stored" && type !== GgmlType.F32 && decoderFor(type) !== undefined;
 }
 
+/** What the student holds of a file's tensors in `mode`: a matrix kept in its blocks takes its stored bytes, anything else 4 a value. */
+export function heldBytes(tensors: readonly { shape: readonly number[]; type: number; byteLength: number }[], mode: BaseWeightsMode): number {
+  let total = 0;
+  for (const t of tensors) {
+    const matrix = t.shape.filter((d) => d > 1).length >= 2;
+    total += matrix && keepsStored(mode, t.type) ? t.byteLength : t.shape.reduce((a, b) => a * b, 1) * 4;
+  }
+  return total;
+}
+
 const mappedFiles = new Map<string, WeakRef<ArrayBuffer>>();
 
 /**

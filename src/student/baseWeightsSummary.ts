@@ -5,7 +5,7 @@
  */
 import { GgmlType, ggmlTypeName } from "../gguf/ggmlType.js";
 import type { GgufTensorInfo } from "../gguf/openGguf.js";
-import { keepsStored } from "./baseWeights.js";
+import { heldBytes, keepsStored } from "./baseWeights.js";
 import { nativeStoredTypes } from "./StoredMatrix.js";
 
 export interface BaseWeightsSummary {
@@ -19,20 +19,11 @@ export interface BaseWeightsSummary {
 export function summarizeBaseWeights(tensors: readonly GgufTensorInfo[]): BaseWeightsSummary {
   const native = nativeStoredTypes();
   const byType = new Map<number, number>();
-  let storedBytes = 0;
-  let float32Bytes = 0;
-  for (const t of tensors) {
-    const values = t.shape.reduce((a, b) => a * b, 1);
-    const matrix = t.shape.filter((d) => d > 1).length >= 2;
-    const kept = matrix && keepsStored("stored", t.type);
-    storedBytes += kept ? t.byteLength : values * 4;
-    float32Bytes += values * 4;
-    byType.set(t.type, (byType.get(t.type) ?? 0) + 1);
-  }
+  for (const t of tensors) byType.set(t.type, (byType.get(t.type) ?? 0) + 1);
   const types = [...byType].map(([type, count]) => ({
     type: ggmlTypeName(type),
     tensors: count,
     held: type === GgmlType.F32 || !keepsStored("stored", type) ? ("float32" as const) : native.has(type) ? ("native blocks" as const) : ("blocks, dequantized per product" as const),
   }));
-  return { storedBytes, float32Bytes, types };
+  return { storedBytes: heldBytes(tensors, "stored"), float32Bytes: heldBytes(tensors, "f32"), types };
 }

@@ -24,7 +24,8 @@ import { type WeightValues, weightProduct } from "../storedProduct.js";
 import { BufferPool } from "./bufferPool.js";
 import { activeFusedKernels, float32Values, nativeWeight, weightValues } from "./nativeFused.js";
 
-const nativeBlockArchitectures: readonly string[] = ["llama", "qwen2", "qwen3"];
+/** The architectures the block op computes (gemma's post-norms, GELU and soft-caps, phi3's fused projections: the tfjs composition). */
+export const nativeBlockArchitectures: readonly string[] = ["llama", "qwen2", "qwen3"];
 
 /** Activation buffers of the block ops, reused from step to step. */
 export const blockBuffers = new BufferPool();
@@ -59,7 +60,6 @@ export function nativeTransformerBlock(
   /** Recompute the block's activations in the backward instead of keeping them (gradient checkpointing). */
   checkpoint = false,
 ): tf.Tensor3D | undefined {
-  // The op computes the llama / qwen2 / qwen3 block; gemma's post-norms, GELU and soft-caps, phi3's fused projections: the tfjs composition.
   if (!nativeBlockArchitectures.includes(c.architecture)) return undefined;
   const addon = activeFusedKernels();
   if (!addon || x.dtype !== "float32" || x.size === 0) return undefined;

@@ -14,7 +14,7 @@ import { freemem } from "node:os";
 import { readFileSync } from "node:fs";
 import { UsageError } from "../../errors.js";
 import type { LlamaConfig } from "../config.js";
-import { type BaseWeightsMode, keepsStored } from "../baseWeights.js";
+import { type BaseWeightsMode, heldBytes } from "../baseWeights.js";
 
 export const checkpointRequests = ["auto", "on", "off"] as const;
 export type CheckpointRequest = (typeof checkpointRequests)[number];
@@ -87,7 +87,7 @@ export function planTrainingMemory(input: MemoryPlanInput, available = available
   const deviceFits = input.maxDeviceBufferBytes === undefined || largestTensorBytes <= input.maxDeviceBufferBytes;
   return {
     baseWeights: input.baseWeights,
-    weightsBytes: weightBytes(input),
+    weightsBytes: heldBytes(input.tensors, input.baseWeights),
     loraBytes: loraBytes(input),
     activationBytes: activations,
     headBytes,
@@ -103,18 +103,7 @@ export function planTrainingMemory(input: MemoryPlanInput, available = available
 }
 
 function fixedBytes(input: MemoryPlanInput): number {
-  return runtimeBytes + weightBytes(input) + loraBytes(input);
-}
-
-/** Every tensor as it will be held: its stored bytes when kept in blocks, else 4 bytes a value. */
-function weightBytes(input: MemoryPlanInput): number {
-  let total = 0;
-  for (const t of input.tensors) {
-    const matrix = t.shape.filter((d) => d > 1).length >= 2;
-    const values = t.shape.reduce((a, b) => a * b, 1);
-    total += matrix && keepsStored(input.baseWeights, t.type) ? t.byteLength : values * 4;
-  }
-  return total;
+  return runtimeBytes + heldBytes(input.tensors, input.baseWeights) + loraBytes(input);
 }
 
 /** LoRA A and B, their gradients (and the step's accumulated copy), AdamW's two moments: 5 float32 copies. */

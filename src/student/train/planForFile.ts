@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { GgufFile } from "../../gguf/openGguf.js";
 import { resolveBaseWeights, type BaseWeightsRequest } from "../baseWeights.js";
 import { configFromGguf } from "../config.js";
+import { nativeBlockArchitectures } from "../fused/block.js";
 import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { defaultLoraConfig } from "../lora/LoraAdapter.js";
 import { targetTensorName, type LoraTarget } from "../lora/loraTargets.js";
@@ -17,9 +18,6 @@ export interface TrainingShape {
   baseWeights?: BaseWeightsRequest;
   checkpoint?: CheckpointRequest;
 }
-
-/** The fused native block covers these (the others train through the tfjs composition). */
-const fusedArchitectures: readonly string[] = ["llama", "qwen2", "qwen3"];
 
 export function memoryPlanInput(file: GgufFile, shape: TrainingShape): MemoryPlanInput {
   const config = configFromGguf(file);
@@ -40,7 +38,7 @@ export function memoryPlanInput(file: GgufFile, shape: TrainingShape): MemoryPla
     batchSize: shape.batchSize,
     maxLength: shape.maxLength,
     checkpoint: shape.checkpoint ?? "auto",
-    fusedBlocks: nativeFusedAvailable() && fusedArchitectures.includes(config.architecture),
+    fusedBlocks: nativeFusedAvailable() && nativeBlockArchitectures.includes(config.architecture),
     ...deviceLimit(),
   };
 }
