@@ -9,9 +9,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GgmlType, ggmlTypeTraits } from "../src/gguf/index.js";
+import { GgmlType, ggmlTypeTraits, openGguf } from "../src/gguf/index.js";
 import type { LlamaConfig } from "../src/student/config.js";
 import { type MemoryPlanInput, planTrainingMemory, refuseUnlessFits } from "../src/student/train/memoryPlan.js";
+import { planForFile } from "../src/student/train/planForFile.js";
 import { repoRoot } from "./fixtures.js";
 import { eightExamples, tempDir, writeTrainableModel } from "./loraModels.js";
 
@@ -80,6 +81,20 @@ describe("llm2llm train refuses before loading", () => {
   beforeAll(async () => {
     await writeTrainableModel(model);
     writeFileSync(data, eightExamples.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  });
+
+  it("plans checkpointing as LLM2LLM_CHECKPOINT (what run --checkpoint sets) asks, for the dry run as for the training", async () => {
+    const file = await openGguf(model);
+    const before = process.env.LLM2LLM_CHECKPOINT;
+    try {
+      for (const request of ["on", "off"] as const) {
+        process.env.LLM2LLM_CHECKPOINT = request;
+        expect(planForFile(file, { batchSize: 8, maxLength: 32 }).input.checkpoint).toBe(request);
+      }
+    } finally {
+      if (before === undefined) delete process.env.LLM2LLM_CHECKPOINT;
+      else process.env.LLM2LLM_CHECKPOINT = before;
+    }
   });
 
   it("exits non-zero with one line naming the numbers, and writes no adapter", () => {

@@ -7,7 +7,7 @@ import { nativeBlockArchitectures } from "../fused/block.js";
 import { nativeFusedAvailable } from "../fused/nativeFused.js";
 import { defaultLoraConfig } from "../lora/LoraAdapter.js";
 import { targetTensorName, type LoraTarget } from "../lora/loraTargets.js";
-import { type CheckpointRequest, type MemoryPlan, type MemoryPlanInput, planTrainingMemory } from "./memoryPlan.js";
+import { checkpointFromEnvironment, type CheckpointRequest, type MemoryPlan, type MemoryPlanInput, planTrainingMemory } from "./memoryPlan.js";
 
 export interface TrainingShape {
   batchSize: number;
@@ -37,7 +37,7 @@ export function memoryPlanInput(file: GgufFile, shape: TrainingShape): MemoryPla
     loraShapes,
     batchSize: shape.batchSize,
     maxLength: shape.maxLength,
-    checkpoint: shape.checkpoint ?? "auto",
+    checkpoint: shape.checkpoint ?? checkpointFromEnvironment(), // as resolveBaseWeights reads LLM2LLM_BASE_WEIGHTS
     fusedBlocks: nativeFusedAvailable() && nativeBlockArchitectures.includes(config.architecture),
     ...deviceLimit(),
   };

@@ -12,7 +12,7 @@ import { StudentTokenizer } from "../tokenizer.js";
 import type { PromptCompletion } from "./trainingData.js";
 import { tokenizeExamples } from "./trainingData.js";
 import type { BaseWeightsRequest } from "../baseWeights.js";
-import { checkpointFromEnvironment, type CheckpointRequest, type MemoryPlan, refuseUnlessFits } from "./memoryPlan.js";
+import { type CheckpointRequest, type MemoryPlan, refuseUnlessFits } from "./memoryPlan.js";
 import { planForFile } from "./planForFile.js";
 import { defaultTrainLoraOptions, trainLora, type LossPoint, type TrainLoraOptions } from "./trainLora.js";
 
@@ -74,7 +74,7 @@ export async function trainAdapterFile(options: TrainAdapterFileOptions): Promis
       maxLength: longest,
       ...(options.training?.lora ? { rank: options.training.lora.rank, targets: options.training.lora.targets } : {}),
       ...(options.baseWeights ? { baseWeights: options.baseWeights } : {}),
-      checkpoint: options.checkpoint ?? checkpointFromEnvironment(),
+      ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     });
     refuseUnlessFits(input, plan, `training ${options.modelPath}`);
     model = await StudentModel.fromGguf(file, { baseWeights: input.baseWeights });
