@@ -1,6 +1,6 @@
 /**
- * gemma's element-wise steps in tfjs: GELU in ggml's tanh form for the gated feed-forward (llama.cpp's build_ffn
- * with LLM_FFN_GELU, LLM_FFN_PAR: ffn_down(gelu(ffn_gate(x)) · ffn_up(x))) and the logit soft-cap.
+ * gemma's GELU in tfjs, in ggml's tanh form, for the gated feed-forward (llama.cpp's build_ffn with LLM_FFN_GELU,
+ * LLM_FFN_PAR: ffn_down(gelu(ffn_gate(x)) · ffn_up(x))). The soft-cap is layers.ts's softcap.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Linear, type LoraContext, linear } from "./layers.js";
@@ -19,9 +19,4 @@ export function gegluFeedForward(x: tf.Tensor, gate: Linear, up: Linear, down: L
   const g = linear(x, gate, lora); // [..., n_ff]
   const u = linear(x, up, lora); // [..., n_ff]
   return linear(tf.mul(gelu(g), u), down, lora); // [..., n_embd]
-}
-
-/** cap·tanh(x / cap): values keep their order and stay within ±cap. */
-export function softcap(x: tf.Tensor, cap: number): tf.Tensor {
-  return tf.mul(tf.tanh(tf.div(x, cap)), cap);
 }

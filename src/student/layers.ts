@@ -197,13 +197,18 @@ export function attention(
   return nativeAttention(q, k, v, bias) ?? attentionComposed(q, k, v, bias);
 }
 
-/** `softcap` (gemma2): the scores pass through cap·tanh(s / cap) before the mask, as llama.cpp's build_attn_mha does. */
+/** cap·tanh(x / cap) (gemma's attention scores and logits): values keep their order and stay within ±cap. */
+export function softcap(x: tf.Tensor, cap: number): tf.Tensor {
+  return tf.mul(tf.tanh(tf.div(x, cap)), cap);
+}
+
+/** `cap` (gemma2): the scores are soft-capped before the mask, as llama.cpp's build_attn_mha does. */
 export function attentionComposed(
   q: tf.Tensor4D, // [B, T, H, Dk]
   k: tf.Tensor4D, // [B, S, Hkv, Dk]
   v: tf.Tensor4D, // [B, S, Hkv, Dv]
   bias: tf.Tensor, // [B or 1, 1, T, S]
-  softcap?: number,
+  cap?: number,
 ): tf.Tensor3D {
   const [b, t, h, dk] = q.shape;
   const [, s, hkv, dv] = v.shape;
@@ -212,7 +217,7 @@ export function attentionComposed(
   const kHeads = k.transpose([0, 2, 1, 3]); // [B, Hkv, S, Dk]
   const vHeads = v.transpose([0, 2, 1, 3]); // [B, Hkv, S, Dv]
   let scores = tf.mul(tf.matMul(qGrouped, kHeads, false, true), 1 / Math.sqrt(dk)); // [B, Hkv, G·T, S]
-  if (softcap) scores = tf.mul(tf.tanh(tf.div(scores, softcap)), softcap);
+  if (cap) scores = softcap(scores, cap);
   const masked = tf.add(scores.reshape([b, h, t, s]), bias); // [B, H, T, S]
   const weights = tf.softmax(masked).reshape([b, hkv, g * t, s]);
   const out = tf.matMul(weights, vHeads); // [B, Hkv, G·T, Dv]
