@@ -38,7 +38,6 @@ interface QuantTrainResult {
   results: Row[];
   machine: object;
   settings: Record<string, unknown>;
-  /** Per model: stored over f32 tokens/s, stored over PyTorch tokens/s, stored peak RSS minus file size. */
   /** Per model: medians over the rounds, the ratios, and the stored side's largest peak RSS (minus the file's size). */
   summary: Record<string, Record<string, number | null>>;
 }
