@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Prints any test that kept its worker off the event loop for long (the cause of "Timeout calling onTaskUpdate").
+    setupFiles: ["test/setup/eventLoopWatch.ts"],
     // Two cores: llama.cpp and tfjs each want a whole one, so files run two at a time at most.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
