@@ -5,7 +5,6 @@
  * numbers and the flags that would fit, and writes nothing — instead of being killed by the kernel.
  * LLM2LLM_MEMORY_LIMIT stands in for a small machine.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +12,7 @@ import { GgmlType, ggmlTypeTraits, openGguf } from "../src/gguf/index.js";
 import type { LlamaConfig } from "../src/student/config.js";
 import { type MemoryPlanInput, planTrainingMemory, refuseUnlessFits } from "../src/student/train/memoryPlan.js";
 import { planForFile } from "../src/student/train/planForFile.js";
-import { repoRoot } from "./fixtures.js";
+import { runCli } from "./helpers/runCli.js";
 import { eightExamples, tempDir, writeTrainableModel } from "./loraModels.js";
 
 /** Llama-2-7B's hyper-parameters and tensor table in Q4_0 (norms F32), as a 3.8 GB file holds them. */
@@ -97,12 +96,12 @@ describe("llm2llm train refuses before loading", () => {
     }
   });
 
-  it("exits non-zero with one line naming the numbers, and writes no adapter", () => {
+  it("exits non-zero with one line naming the numbers, and writes no adapter", async () => {
     const out = path.join(dir, "adapter.gguf");
-    const run = spawnSync(process.execPath, [path.join(repoRoot, "bin/llm2llm.js"), "train", "--model", model, "--data", data, "--out", out], {
-      cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, LLM2LLM_MEMORY_LIMIT: String(64 * 2 ** 20) },
+    const run = await runCli(["train", "--model", model, "--data", data, "--out", out], {
+      cwd: dir, killAfterMs: 120_000, env: { ...process.env, LLM2LLM_MEMORY_LIMIT: String(64 * 2 ** 20) },
     });
-    expect(run.status).not.toBe(0);
+    expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/does not fit in memory: peak \d+\.\d\d GiB of 0\.06 GiB available \(LLM2LLM_MEMORY_LIMIT\)/);
     expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
     expect(existsSync(out)).toBe(false);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 
-const reportAfterSeconds = 10;
+const reportAfterSeconds = Number(process.env.LLM2LLM_STALL_REPORT_SECONDS ?? 10);
 const tickMs = 100;
 let lastTick = performance.now();
 let longestInTest = 0;
