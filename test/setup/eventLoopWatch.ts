@@ -10,6 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 
+/** Seconds; LLM2LLM_STALL_REPORT_SECONDS lowers it to see the next-longest stalls. */
 const reportAfterSeconds = Number(process.env.LLM2LLM_STALL_REPORT_SECONDS ?? 10);
 const tickMs = 100;
 let lastTick = performance.now();
